@@ -1,0 +1,37 @@
+package postern
+
+import "time"
+
+// Posture integration providers Postern syncs from.
+const (
+	ProviderFleet       = "fleet"
+	ProviderKandji      = "kandji"
+	ProviderSentinelOne = "sentinelone"
+	ProviderFalcon      = "falcon"
+)
+
+// Integration is a configured connection to an MDM/EDR vendor, with the
+// field names of Tailscale's posture integration API.
+type Integration struct {
+	ID            string // e.g. "pcBEPQVMpki7"
+	TailnetID     string
+	Provider      string // ProviderFleet, ...
+	CloudID       string // vendor host, Falcon region, or a full base URL
+	ClientID      string
+	TenantID      string
+	ClientSecret  string // plaintext in memory only; encrypted at rest, never returned by the API
+	ConfigUpdated time.Time
+	Status        IntegrationStatus
+}
+
+// IntegrationStatus is the outcome of an integration's syncs.
+type IntegrationStatus struct {
+	LastSync             time.Time     // last complete, successful sync; zero if none
+	LastAttempt          time.Time     // last sync started; zero if none
+	Error                string        // last attempt's error, "" if it succeeded
+	ProviderHostCount    int           // devices known to the vendor
+	MatchedCount         int           // tailnet devices matched with a vendor device
+	PossibleMatchedCount int           // tailnet devices with identifiers to match on
+	PausedUntil          time.Time     // syncs paused after an auth failure; zero if not
+	LastDuration         time.Duration // how long the last attempt took
+}
