@@ -1,0 +1,165 @@
+package integrations
+
+import (
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/postern/postern"
+)
+
+// falconRegions maps CrowdStrike's cloud names to their API hosts.
+// "us-gov" is how Tailscale's console names us-gov-1.
+var falconRegions = map[string]string{
+	"us-1":     "api.crowdstrike.com",
+	"us-2":     "api.us-2.crowdstrike.com",
+	"us-3":     "api.us-3.crowdstrike.com",
+	"eu-1":     "api.eu-1.crowdstrike.com",
+	"us-gov":   "api.laggar.gcw.crowdstrike.com",
+	"us-gov-1": "api.laggar.gcw.crowdstrike.com",
+	"us-gov-2": "api.us-gov-2.crowdstrike.mil",
+}
+
+// apiSuffixes are API path prefixes a user may paste along with the host;
+// the vendor clients add them themselves, so they are cut off.
+var apiSuffixes = map[string][]string{
+	postern.ProviderFleet:       {"/api/v1/fleet", "/api/latest/fleet"},
+	postern.ProviderKandji:      {"/api/v1"},
+	postern.ProviderSentinelOne: {"/web/api/v2.1"},
+}
+
+// BaseURL resolves an integration's cloudId into the base URL of the
+// vendor's API, without a trailing slash. cloudId may be:
+//
+//   - a full URL: https://host[:port][/path], or http:// when the host is a
+//     loopback address (127.0.0.0/8, ::1, localhost), so tests can run
+//     vendor fakes locally;
+//   - a bare host name such as fleet.example.com, which becomes
+//     https://fleet.example.com;
+//   - for Falcon, a region: us-1, us-2, us-3, eu-1, us-gov (or us-gov-1),
+//     us-gov-2.
+//
+// Errors have code postern.EINVALID and name the bad value.
+func BaseURL(provider, cloudID string) (string, error) {
+	provider = strings.TrimSpace(provider)
+	cloudID = strings.TrimSpace(cloudID)
+	if provider == "" {
+		return "", postern.Errorf(postern.EINVALID, "posture integration provider is required")
+	}
+	if cloudID == "" {
+		return "", postern.Errorf(postern.EINVALID, "cloudId is required for %s", provider)
+	}
+	if provider == postern.ProviderFalcon {
+		if host, ok := falconRegions[strings.ToLower(cloudID)]; ok {
+			return "https://" + host, nil
+		}
+	}
+	if strings.Contains(cloudID, "://") {
+		return fullURL(provider, cloudID)
+	}
+	if !validHostPort(cloudID) {
+		hint := "a host name such as api.example.com or a full https:// URL"
+		if provider == postern.ProviderFalcon {
+			hint = "a region (us-1, us-2, us-3, eu-1, us-gov, us-gov-2), an API host name or a full https:// URL"
+		}
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: want %s", cloudID, provider, hint)
+	}
+	return "https://" + strings.ToLower(cloudID), nil
+}
+
+func fullURL(provider, raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: %v", raw, provider, err)
+	}
+	switch {
+	case u.Host == "" || u.Opaque != "":
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: the URL has no host", raw, provider)
+	case u.User != nil:
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: credentials do not belong in the URL", raw, provider)
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: the URL must not have a query or fragment", raw, provider)
+	case !validHostPort(u.Host):
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: bad host %q", raw, provider, u.Host)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: http:// is only allowed for loopback addresses; use https://", raw, provider)
+		}
+	default:
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: scheme %q is not https", raw, provider, u.Scheme)
+	}
+	path := strings.TrimRight(u.Path, "/")
+	for _, suffix := range apiSuffixes[provider] {
+		path = strings.TrimSuffix(path, suffix)
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + path, nil
+}
+
+// validHostPort reports whether s is a host name or IP address with an
+// optional port. A bare name needs a dot, so that a typo or a region name
+// given to the wrong provider ("us-1") is caught rather than dialled.
+func validHostPort(s string) bool {
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	}
+	if port != "" && !validPort(port) {
+		return false
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	if !strings.Contains(host, ".") || len(host) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(strings.TrimSuffix(host, "."), ".") {
+		if !validLabel(label) {
+			return false
+		}
+	}
+	return true
+}
+
+func validPort(p string) bool {
+	if len(p) == 0 || len(p) > 5 {
+		return false
+	}
+	n := 0
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n > 0 && n < 65536
+}
+
+func validLabel(l string) bool {
+	if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for _, c := range l {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// isLoopback reports whether host (without port or brackets) is a
+// loopback address or "localhost".
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
+}

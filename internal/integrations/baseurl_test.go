@@ -1,0 +1,79 @@
+package integrations
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/postern/postern"
+)
+
+func TestBaseURL(t *testing.T) {
+	ok := []struct {
+		name, provider, cloudID, want string
+	}{
+		{"fqdn", "fleet", "fleet.example.com", "https://fleet.example.com"},
+		{"fqdn upper case and spaces", "kandji", "  Acme.API.Kandji.io ", "https://acme.api.kandji.io"},
+		{"fqdn with port", "fleet", "fleet.example.com:8443", "https://fleet.example.com:8443"},
+		{"https url", "sentinelone", "https://usea1-partners.sentinelone.net", "https://usea1-partners.sentinelone.net"},
+		{"https url trailing slash", "fleet", "https://fleet.example.com/", "https://fleet.example.com"},
+		{"https url with path", "fleet", "https://proxy.example.com/fleet/", "https://proxy.example.com/fleet"},
+		{"kandji api suffix cut", "kandji", "https://acme.clients.us-1.kandji.io/api/v1/", "https://acme.clients.us-1.kandji.io"},
+		{"fleet api suffix cut", "fleet", "https://fleet.example.com/api/v1/fleet", "https://fleet.example.com"},
+		{"s1 api suffix cut", "sentinelone", "https://x.sentinelone.net/web/api/v2.1", "https://x.sentinelone.net"},
+		{"http loopback v4", "fleet", "http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"http loopback 127/8", "fleet", "http://127.3.4.5:1", "http://127.3.4.5:1"},
+		{"http loopback v6", "kandji", "http://[::1]:9000", "http://[::1]:9000"},
+		{"http localhost", "falcon", "http://localhost:9000/", "http://localhost:9000"},
+		{"falcon us-1", "falcon", "us-1", "https://api.crowdstrike.com"},
+		{"falcon us-2", "falcon", "us-2", "https://api.us-2.crowdstrike.com"},
+		{"falcon eu-1", "falcon", "EU-1", "https://api.eu-1.crowdstrike.com"},
+		{"falcon us-gov", "falcon", "us-gov", "https://api.laggar.gcw.crowdstrike.com"},
+		{"falcon us-gov-1", "falcon", "us-gov-1", "https://api.laggar.gcw.crowdstrike.com"},
+		{"falcon us-gov-2", "falcon", "us-gov-2", "https://api.us-gov-2.crowdstrike.mil"},
+		{"falcon host", "falcon", "api.us-2.crowdstrike.com", "https://api.us-2.crowdstrike.com"},
+		{"ip address", "fleet", "10.1.2.3", "https://10.1.2.3"},
+	}
+	for _, tc := range ok {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := BaseURL(tc.provider, tc.cloudID)
+			if err != nil {
+				t.Fatalf("BaseURL(%q, %q): got error %v, want %q", tc.provider, tc.cloudID, err, tc.want)
+			}
+			if got != tc.want {
+				t.Errorf("BaseURL(%q, %q) = %q, want %q", tc.provider, tc.cloudID, got, tc.want)
+			}
+		})
+	}
+
+	bad := []struct {
+		name, provider, cloudID, wantInMsg string
+	}{
+		{"empty", "fleet", "  ", "cloudId is required"},
+		{"no provider", "", "fleet.example.com", "provider is required"},
+		{"region for fleet", "fleet", "us-1", `"us-1"`},
+		{"unknown falcon region", "falcon", "us-9", `"us-9"`},
+		{"http remote", "fleet", "http://fleet.example.com", "only allowed for loopback"},
+		{"http private ip", "kandji", "http://10.0.0.1:80", "only allowed for loopback"},
+		{"ftp", "fleet", "ftp://fleet.example.com", `scheme "ftp"`},
+		{"no host", "fleet", "https:///api", "no host"},
+		{"user info", "fleet", "https://u:p@fleet.example.com", "credentials"},
+		{"query", "fleet", "https://fleet.example.com/?x=1", "query"},
+		{"bad host chars", "fleet", "flee t.example.com", `"flee t.example.com"`},
+		{"bad port", "fleet", "fleet.example.com:99999", `"fleet.example.com:99999"`},
+		{"label dash", "kandji", "-acme.kandji.io", `"-acme.kandji.io"`},
+	}
+	for _, tc := range bad {
+		t.Run("bad/"+tc.name, func(t *testing.T) {
+			got, err := BaseURL(tc.provider, tc.cloudID)
+			if err == nil {
+				t.Fatalf("BaseURL(%q, %q) = %q, want an error", tc.provider, tc.cloudID, got)
+			}
+			if code := postern.ErrorCode(err); code != postern.EINVALID {
+				t.Errorf("error code: got %q, want %q", code, postern.EINVALID)
+			}
+			if !strings.Contains(err.Error(), tc.wantInMsg) {
+				t.Errorf("error %q: want it to contain %q", err, tc.wantInMsg)
+			}
+		})
+	}
+}
