@@ -1,0 +1,95 @@
+// Command postern is the Postern control server and its admin tools.
+// It parses flags and environment, then hands over to internal packages;
+// it holds no logic of its own.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `Postern: a self-hosted control server for Tailscale clients, with device posture.
+
+Usage:
+  postern serve                   run the server (control protocol, API, console)
+  postern user create EMAIL       add a user (--admin for an admin)
+  postern apikey create           print a new admin API key (tskey-api-...)
+  postern authkey create          print a new auth key for joining devices (tskey-auth-...)
+  postern policy check FILE       validate a policy file offline
+  postern policy test FILE        validate a policy file and run its tests
+  postern policy filters FILE --topology T.json
+                                  print each node's packet filter as JSON
+  postern version                 print the version
+
+Run 'postern COMMAND -h' for a command's flags. Every flag also reads an
+environment variable, named in its help (e.g. POSTERN_DATA_DIR).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "postern:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches a command line; stdout gets results, stderr messages.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	sub := func(want string) ([]string, error) {
+		if len(rest) == 0 || rest[0] != want {
+			return nil, fmt.Errorf("usage: postern %s %s (see 'postern -h')", cmd, want)
+		}
+		return rest[1:], nil
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, stderr)
+	case "user":
+		a, err := sub("create")
+		if err != nil {
+			return err
+		}
+		return userCreate(ctx, a, stdout, stderr)
+	case "apikey":
+		a, err := sub("create")
+		if err != nil {
+			return err
+		}
+		return apikeyCreate(ctx, a, stdout, stderr)
+	case "authkey":
+		a, err := sub("create")
+		if err != nil {
+			return err
+		}
+		return authkeyCreate(ctx, a, stdout, stderr)
+	case "policy":
+		return policyCmd(ctx, rest, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "postern", version)
+		return nil
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}

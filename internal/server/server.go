@@ -1,0 +1,226 @@
+// Package server assembles a running Postern: it opens the store, ensures
+// the default tailnet, and serves the control protocol, the API, the admin
+// console, /healthz and /metrics on one listener. cmd/postern and the
+// end-to-end tests both start it through New and Start, so tests exercise
+// what users run.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/secret"
+	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/tailnet"
+)
+
+// Config is everything a server is started from. Zero values mean the
+// documented defaults.
+type Config struct {
+	Listen       string        // default "127.0.0.1:8080"; ":0" picks a port
+	ServerURL    string        // default "http://" + the listen address
+	DataDir      string        // default "./postern-data"
+	Database     string        // "" = SQLite in DataDir; "postgres://..." = PostgreSQL
+	SecretKey    string        // POSTERN_SECRET_KEY; "" = <DataDir>/secret.key
+	SyncInterval time.Duration // default 15m
+	Logger       *slog.Logger  // default: discard
+	Now          func() time.Time
+}
+
+// Server is a running Postern.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	ln      net.Listener
+	http    *http.Server
+	store   store.Store
+	tailnet postern.Tailnet
+	svc     *tailnet.Service
+	metrics *prometheus.Registry
+	done    chan error // receives the HTTP server's exit
+}
+
+// Start validates cfg, listens, opens the store and starts serving. On
+// error nothing is left running or half-created.
+func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
+	cfg = withDefaults(cfg)
+	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan error, 1)}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Listen, unwrapSyscall(err))
+	}
+	s.ln = ln
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
+	if s.cfg.ServerURL == "" {
+		s.cfg.ServerURL = "http://" + ln.Addr().String()
+	}
+
+	createdDir, err := ensureDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && createdDir {
+			os.RemoveAll(cfg.DataDir)
+		}
+	}()
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	s.store = st
+	s.svc = tailnet.New(st, s.log, cfg.Now)
+	t, _, err := s.svc.EnsureDefault(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.tailnet = t
+
+	s.metrics = prometheus.NewRegistry()
+	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() { s.done <- s.http.Serve(ln) }()
+	s.log.Info("postern listening", "addr", ln.Addr().String(), "server_url", s.cfg.ServerURL,
+		"data_dir", cfg.DataDir, "database", st.Backend())
+	return s, nil
+}
+
+// OpenStore opens the store cfg names, for the server and the CLI's
+// admin commands alike.
+func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
+	cfg = withDefaults(cfg)
+	if _, err := ensureDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	box, err := secret.LoadOrCreate(cfg.DataDir, cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("loading the secret key: %w", err)
+	}
+	st, err := store.Open(ctx, store.Options{Database: cfg.Database, DataDir: cfg.DataDir, Secrets: box, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	return st, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// URL is the URL clients and API callers use.
+func (s *Server) URL() string { return s.cfg.ServerURL }
+
+// Service is the tailnet's single writer.
+func (s *Server) Service() *tailnet.Service { return s.svc }
+
+// Tailnet is the default tailnet.
+func (s *Server) Tailnet() postern.Tailnet { return s.tailnet }
+
+// Wait blocks until the server stops serving on its own (an error) or ctx
+// is done; then it shuts down.
+func (s *Server) Wait(ctx context.Context) error {
+	select {
+	case err := <-s.done:
+		s.store.Close()
+		return fmt.Errorf("serving http: %w", err)
+	case <-ctx.Done():
+		return s.Close()
+	}
+}
+
+// Close stops accepting connections, lets in-flight requests finish (up to
+// 15 seconds), and closes the database.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	herr := s.http.Shutdown(ctx)
+	serr := s.store.Close()
+	s.log.Info("postern stopped")
+	return errors.Join(herr, serr)
+}
+
+func withDefaults(c Config) Config {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./postern-data"
+	}
+	if c.SyncInterval == 0 {
+		c.SyncInterval = 15 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// ensureDir creates dir (mode 0700) if missing and checks it is a
+// writable directory. created reports whether it made it.
+func ensureDir(dir string) (created bool, err error) {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return false, fmt.Errorf("creating data dir %s: %w", dir, unwrapPath(err))
+		}
+		created = true
+	case err != nil:
+		return false, fmt.Errorf("data dir %s: %w", dir, unwrapPath(err))
+	case !fi.IsDir():
+		return false, fmt.Errorf("data dir %s is not a directory", dir)
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return created, fmt.Errorf("data dir %s is not writable: %w", dir, unwrapPath(err))
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return created, nil
+}
+
+// unwrapPath drops the *PathError wrapper, whose path we already say.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// unwrapSyscall turns "listen tcp 127.0.0.1:8080: bind: address already in
+// use" into "address already in use".
+func unwrapSyscall(err error) error {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return err
+}

@@ -1,0 +1,87 @@
+package tailnet
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/keys"
+	"github.com/postern/postern/internal/store"
+)
+
+// MaxKeyExpiry is the longest lifetime a key may be given.
+const MaxKeyExpiry = 365 * 24 * time.Hour
+
+// KeyRequest describes a key to create.
+type KeyRequest struct {
+	Type        postern.KeyType
+	UserID      string // owner; API keys act as this user
+	Description string
+	Expiry      time.Duration // 0 means the default of 90 days
+
+	Reusable, Ephemeral, Preauthorized bool     // auth keys
+	Tags                               []string // auth keys: tags given to devices
+	Scopes                             []string // OAuth clients
+}
+
+// CreateKey mints a key, stores its hash and audits its creation. It
+// returns the key's text, which is never stored, and the stored key.
+func (s *Service) CreateKey(ctx context.Context, ac audit.Context, tailnetID string, r KeyRequest) (string, postern.Key, error) {
+	if r.Expiry == 0 {
+		r.Expiry = 90 * 24 * time.Hour
+	}
+	if r.Expiry < 0 || r.Expiry > MaxKeyExpiry {
+		return "", postern.Key{}, postern.Errorf(postern.EINVALID, "key expiry %s is out of range (1s to %s)", r.Expiry, MaxKeyExpiry)
+	}
+	for _, t := range r.Tags {
+		if !strings.HasPrefix(t, "tag:") || len(t) == len("tag:") {
+			return "", postern.Key{}, postern.Errorf(postern.EINVALID, "tag %q must look like tag:name", t)
+		}
+	}
+	if r.Type != postern.KeyTypeAuth && (r.Reusable || r.Ephemeral || r.Preauthorized || len(r.Tags) > 0) {
+		return "", postern.Key{}, postern.Errorf(postern.EINVALID, "only auth keys take reusable, ephemeral, preauthorized or tags")
+	}
+	now := s.now().UTC()
+	tags := slices.Clone(r.Tags)
+	slices.Sort(tags)
+	k := postern.Key{
+		TailnetID:     tailnetID,
+		UserID:        r.UserID,
+		Type:          r.Type,
+		Description:   r.Description,
+		Created:       now,
+		Expires:       now.Add(r.Expiry),
+		Reusable:      r.Reusable,
+		Ephemeral:     r.Ephemeral,
+		Preauthorized: r.Preauthorized,
+		Tags:          slices.Compact(tags),
+		Scopes:        r.Scopes,
+	}
+	text := keys.Mint(&k)
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		if _, err := q.User(ctx, r.UserID); err != nil {
+			return fmt.Errorf("key owner %q: %w", r.UserID, err)
+		}
+		if err := q.CreateKey(ctx, &k); err != nil {
+			return err
+		}
+		ev := ac.Event(now, tailnetID, postern.AuditTarget{ID: k.ID, Name: k.Description, Type: "API_KEY"}, "CREATE", nil, keySummary(k))
+		return q.AppendAudit(ctx, &ev)
+	})
+	if err != nil {
+		return "", postern.Key{}, fmt.Errorf("creating %s key: %w", r.Type, err)
+	}
+	return text, k, nil
+}
+
+// keySummary is what the audit log records of a key: never its hash.
+func keySummary(k postern.Key) map[string]any {
+	return map[string]any{
+		"keyType": k.Type, "expires": k.Expires, "reusable": k.Reusable, "ephemeral": k.Ephemeral,
+		"preauthorized": k.Preauthorized, "tags": k.Tags, "scopes": k.Scopes,
+	}
+}
