@@ -195,6 +195,9 @@ func (p *parser) list(op Op) ([]postern.Value, error) {
 	}
 	var vals []postern.Value
 	for {
+		if p.eof() {
+			return nil, errAt(open, "unclosed list: missing ]")
+		}
 		if p.peek() == '[' {
 			return nil, errAt(p.i, "lists cannot be nested")
 		}
