@@ -220,6 +220,9 @@ func TestFetchFailures(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("got error %q, want it to mention %q", err, tt.wantText)
 			}
+			if testing.Verbose() {
+				t.Logf("error: %v", err)
+			}
 		})
 	}
 }
