@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/api"
 	"github.com/postern/postern/internal/secret"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/tailnet"
@@ -46,6 +47,7 @@ type Server struct {
 	store   store.Store
 	tailnet postern.Tailnet
 	svc     *tailnet.Service
+	api     *api.API
 	metrics *prometheus.Registry
 	done    chan error // receives the HTTP server's exit
 }
@@ -95,6 +97,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.tailnet = t
+
+	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log})
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

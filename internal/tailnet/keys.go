@@ -85,3 +85,25 @@ func keySummary(k postern.Key) map[string]any {
 		"preauthorized": k.Preauthorized, "tags": k.Tags, "scopes": k.Scopes,
 	}
 }
+
+// DeleteKey revokes and removes a key; devices that joined with it stay.
+func (s *Service) DeleteKey(ctx context.Context, ac audit.Context, tailnetID, id string) error {
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		k, err := q.Key(ctx, id)
+		if err != nil {
+			return err
+		}
+		if k.TailnetID != tailnetID {
+			return postern.ErrNotFound
+		}
+		if err := q.DeleteKey(ctx, id); err != nil {
+			return err
+		}
+		ev := ac.Event(s.now(), tailnetID, postern.AuditTarget{ID: k.ID, Name: k.Description, Type: "API_KEY"}, "REVOKE", keySummary(k), nil)
+		return q.AppendAudit(ctx, &ev)
+	})
+	if err != nil {
+		return fmt.Errorf("deleting key %s: %w", id, err)
+	}
+	return nil
+}

@@ -26,6 +26,7 @@ type Service struct {
 	store store.Store
 	log   *slog.Logger
 	now   func() time.Time
+	subs  []func(Change) // set at wiring time, then read-only
 }
 
 // New returns a Service writing to st. A nil now means time.Now.

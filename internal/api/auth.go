@@ -1,0 +1,179 @@
+package api
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/keys"
+)
+
+// Scopes, as Tailscale names them. A write scope implies its read scope.
+const (
+	ScopeDevicesCore       = "devices:core"
+	ScopeDevicesPosture    = "devices:posture_attributes"
+	ScopePolicyFile        = "policy_file"
+	ScopeFeatureSettings   = "feature_settings"
+	ScopeAuthKeys          = "auth_keys"
+	ScopeUsers             = "users"
+	ScopeLogsConfiguration = "logs:configuration"
+	ScopeAll               = "all"
+)
+
+// read returns the read-only form of a scope.
+func read(scope string) string { return scope + ":read" }
+
+// principal is who is calling.
+type principal struct {
+	User   postern.User
+	KeyID  string
+	Scopes []string // ScopeAll or specific scopes
+}
+
+// can reports whether p holds scope (a write scope satisfies its read).
+func (p *principal) can(scope string) bool {
+	for _, s := range p.Scopes {
+		if s == ScopeAll || s == scope || (strings.HasSuffix(scope, ":read") && s+":read" == scope) {
+			return true
+		}
+		if s == "all:read" && strings.HasSuffix(scope, ":read") {
+			return true
+		}
+	}
+	return false
+}
+
+// auditContext is the audit identity of p's API writes.
+func (p *principal) auditContext() audit.Context {
+	return audit.Context{Origin: audit.OriginAPI, Actor: audit.User(p.User)}
+}
+
+type principalKey struct{}
+
+func principalFrom(ctx context.Context) *principal {
+	p, _ := ctx.Value(principalKey{}).(*principal)
+	return p
+}
+
+// credential extracts the key from HTTP Basic (key as user name) or
+// Bearer authorization.
+func credential(r *http.Request) string {
+	if u, _, ok := r.BasicAuth(); ok {
+		return u
+	}
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(tok)
+	}
+	return ""
+}
+
+// authenticate resolves the request's credential to a principal.
+func (a *API) authenticate(r *http.Request) (*principal, error) {
+	cred := credential(r)
+	if cred == "" {
+		return nil, postern.Errorf(postern.EUNAUTHORIZED, "API token required: use HTTP Basic with the key as user name, or Authorization: Bearer")
+	}
+	k, err := keys.Authenticate(r.Context(), a.st, cred, postern.KeyTypeAPI, a.svc.Now())
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.st.User(r.Context(), k.UserID)
+	if err != nil {
+		return nil, postern.Errorf(postern.EUNAUTHORIZED, "the key's user no longer exists")
+	}
+	var scopes []string
+	switch u.Role {
+	case postern.RoleOwner, postern.RoleAdmin:
+		scopes = []string{ScopeAll}
+	default:
+		scopes = []string{"all:read"}
+	}
+	return &principal{User: u, KeyID: k.ID, Scopes: scopes}, nil
+}
+
+// authed wraps a handler that needs scope.
+func (a *API) authed(scope string, h func(w http.ResponseWriter, r *http.Request, p *principal)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ip := clientIP(r)
+		if !a.limiter.allow(ip) {
+			w.Header().Set("Retry-After", "60")
+			writeJSON(w, http.StatusTooManyRequests, errorBody{Message: "too many failed authentication attempts; try again later"})
+			return
+		}
+		p, err := a.authenticate(r)
+		if err != nil {
+			if postern.ErrorCode(err) == postern.EUNAUTHORIZED {
+				a.limiter.fail(ip)
+			}
+			a.writeError(w, r, err)
+			return
+		}
+		if !p.can(scope) {
+			a.writeError(w, r, postern.Errorf(postern.EFORBIDDEN, "the caller lacks the %q scope", scope))
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), p)
+	}
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// failLimiter slows down repeated failed authentication from one address:
+// after failBurst failures within failWindow, the address is refused until
+// the window passes.
+type failLimiter struct {
+	now func() time.Time
+
+	mu    sync.Mutex
+	fails map[string][]time.Time // guarded by mu; per address, failures within the window
+}
+
+const (
+	failBurst  = 10
+	failWindow = time.Minute
+	maxTracked = 10000
+)
+
+func newFailLimiter(now func() time.Time) *failLimiter {
+	return &failLimiter{now: now, fails: map[string][]time.Time{}}
+}
+
+func (l *failLimiter) allow(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recentLocked(ip)) < failBurst
+}
+
+func (l *failLimiter) fail(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.fails) >= maxTracked {
+		clear(l.fails) // under a flood, forget rather than grow without bound
+	}
+	l.fails[ip] = append(l.recentLocked(ip), l.now())
+}
+
+func (l *failLimiter) recentLocked(ip string) []time.Time {
+	cutoff := l.now().Add(-failWindow)
+	ts := l.fails[ip]
+	i := slices.IndexFunc(ts, func(t time.Time) bool { return t.After(cutoff) })
+	if i < 0 {
+		delete(l.fails, ip)
+		return nil
+	}
+	ts = ts[i:]
+	l.fails[ip] = ts
+	return ts
+}

@@ -1,0 +1,158 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/tailnet"
+)
+
+// keyJSON is Tailscale's Key object.
+type keyJSON struct {
+	ID            string           `json:"id"`
+	Key           string           `json:"key,omitempty"` // only when created
+	KeyType       string           `json:"keyType"`
+	Description   string           `json:"description,omitempty"`
+	Created       string           `json:"created"`
+	Expires       string           `json:"expires,omitempty"`
+	ExpirySeconds int64            `json:"expirySeconds,omitempty"`
+	Revoked       string           `json:"revoked,omitempty"`
+	Invalid       bool             `json:"invalid"`
+	Capabilities  *keyCapabilities `json:"capabilities,omitempty"`
+	Scopes        []string         `json:"scopes,omitempty"`
+	Tags          []string         `json:"tags,omitempty"`
+	UserID        string           `json:"userId,omitempty"`
+}
+
+type keyCapabilities struct {
+	Devices struct {
+		Create struct {
+			Reusable      bool     `json:"reusable"`
+			Ephemeral     bool     `json:"ephemeral"`
+			Preauthorized bool     `json:"preauthorized"`
+			Tags          []string `json:"tags"`
+		} `json:"create"`
+	} `json:"devices"`
+}
+
+func toKeyJSON(k postern.Key, now time.Time) keyJSON {
+	j := keyJSON{
+		ID: k.ID, KeyType: string(k.Type), Description: k.Description, Created: rfc3339(k.Created),
+		Expires: rfc3339(k.Expires), Revoked: rfc3339(k.Revoked), Invalid: !k.Valid(now),
+		Scopes: k.Scopes, UserID: k.UserID,
+	}
+	if !k.Expires.IsZero() {
+		j.ExpirySeconds = int64(k.Expires.Sub(k.Created).Seconds())
+	}
+	if k.Type == postern.KeyTypeAuth {
+		var c keyCapabilities
+		c.Devices.Create.Reusable = k.Reusable
+		c.Devices.Create.Ephemeral = k.Ephemeral
+		c.Devices.Create.Preauthorized = k.Preauthorized
+		c.Devices.Create.Tags = k.Tags
+		if c.Devices.Create.Tags == nil {
+			c.Devices.Create.Tags = []string{}
+		}
+		j.Capabilities = &c
+		j.Tags = k.Tags
+	}
+	return j
+}
+
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p *principal) {
+	if _, err := a.tailnetOf(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ks, err := a.st.Keys(r.Context(), a.tailnetID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	all := r.URL.Query().Get("all") == "true"
+	out := []keyJSON{}
+	for _, k := range ks {
+		if !all && k.UserID != p.User.ID {
+			continue
+		}
+		out = append(out, toKeyJSON(k, a.svc.Now()))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+}
+
+func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) {
+	if _, err := a.tailnetOf(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var body struct {
+		KeyType       string           `json:"keyType"`
+		Description   string           `json:"description"`
+		Capabilities  *keyCapabilities `json:"capabilities"`
+		ExpirySeconds int64            `json:"expirySeconds"`
+		Scopes        []string         `json:"scopes"`
+		Tags          []string         `json:"tags"`
+	}
+	if err := decode(r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	req := tailnet.KeyRequest{UserID: p.User.ID, Description: body.Description, Expiry: time.Duration(body.ExpirySeconds) * time.Second}
+	switch body.KeyType {
+	case "", "auth":
+		if body.Capabilities == nil {
+			a.writeError(w, r, badf("capabilities.devices is required for an auth key"))
+			return
+		}
+		c := body.Capabilities.Devices.Create
+		req.Type, req.Reusable, req.Ephemeral, req.Preauthorized, req.Tags = postern.KeyTypeAuth, c.Reusable, c.Ephemeral, c.Preauthorized, c.Tags
+	case "api":
+		req.Type = postern.KeyTypeAPI
+	default:
+		a.writeError(w, r, badf("keyType must be auth or api, got %q", body.KeyType))
+		return
+	}
+	if len(body.Description) > 50 {
+		a.writeError(w, r, badf("description is longer than 50 characters"))
+		return
+	}
+	text, k, err := a.svc.CreateKey(r.Context(), p.auditContext(), a.tailnetID, req)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	j := toKeyJSON(k, a.svc.Now())
+	j.Key = text
+	writeJSON(w, http.StatusOK, j)
+}
+
+func (a *API) keyOf(r *http.Request) (postern.Key, error) {
+	id := r.PathValue("keyId")
+	k, err := a.st.Key(r.Context(), id)
+	if postern.IsNotFound(err) || (err == nil && k.TailnetID != a.tailnetID) {
+		return k, notFound("key", id)
+	}
+	return k, err
+}
+
+func (a *API) getKey(w http.ResponseWriter, r *http.Request, p *principal) {
+	k, err := a.keyOf(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toKeyJSON(k, a.svc.Now()))
+}
+
+func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, p *principal) {
+	k, err := a.keyOf(r)
+	if err == nil {
+		err = a.svc.DeleteKey(r.Context(), p.auditContext(), a.tailnetID, k.ID)
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}

@@ -1,0 +1,39 @@
+package api
+
+import "net/http"
+
+func (a *API) routes(mux *http.ServeMux) {
+	const p = "/api/v2"
+	// Devices.
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/devices", a.authed(read(ScopeDevicesCore), a.listDevices))
+	mux.HandleFunc("GET "+p+"/device/{id}", a.authed(read(ScopeDevicesCore), a.getDevice))
+	mux.HandleFunc("DELETE "+p+"/device/{id}", a.authed(ScopeDevicesCore, a.deleteDevice))
+	mux.HandleFunc("POST "+p+"/device/{id}/authorized", a.authed(ScopeDevicesCore, a.authorizeDevice))
+	mux.HandleFunc("POST "+p+"/device/{id}/tags", a.authed(ScopeDevicesCore, a.setDeviceTags))
+	mux.HandleFunc("POST "+p+"/device/{id}/expire", a.authed(ScopeDevicesCore, a.expireDevice))
+
+	// Posture attributes.
+	mux.HandleFunc("GET "+p+"/device/{id}/attributes", a.authed(read(ScopeDevicesPosture), a.getAttributes))
+	mux.HandleFunc("POST "+p+"/device/{id}/attributes/{key}", a.authed(ScopeDevicesPosture, a.setAttribute))
+	mux.HandleFunc("DELETE "+p+"/device/{id}/attributes/{key}", a.authed(ScopeDevicesPosture, a.deleteAttribute))
+	mux.HandleFunc("PATCH "+p+"/tailnet/{tailnet}/device-attributes", a.authed(ScopeDevicesPosture, a.batchAttributes))
+
+	// Keys.
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/keys", a.authed(read(ScopeAuthKeys), a.listKeys))
+	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/keys", a.authed(ScopeAuthKeys, a.createKey))
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/keys/{keyId}", a.authed(read(ScopeAuthKeys), a.getKey))
+	mux.HandleFunc("DELETE "+p+"/tailnet/{tailnet}/keys/{keyId}", a.authed(ScopeAuthKeys, a.deleteKey))
+
+	// Tailnet settings and users.
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/settings", a.authed(read(ScopeFeatureSettings), a.getSettings))
+	mux.HandleFunc("PATCH "+p+"/tailnet/{tailnet}/settings", a.authed(ScopeFeatureSettings, a.patchSettings))
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/users", a.authed(read(ScopeUsers), a.listUsers))
+	mux.HandleFunc("GET "+p+"/users/{id}", a.authed(read(ScopeUsers), a.getUser))
+
+	// Configuration audit log.
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/logging/configuration", a.authed(read(ScopeLogsConfiguration), a.configurationLogs))
+
+	mux.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, errorBody{Message: "no such API endpoint: " + r.Method + " " + r.URL.Path})
+	})
+}
