@@ -1,0 +1,122 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"tailscale.com/tailcfg"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/store"
+)
+
+// identityTimeout bounds one Device Identity Collection round trip.
+const identityTimeout = 30 * time.Second
+
+// collectIdentity asks a connected client for its serial numbers and MAC
+// addresses when the tailnet collects them, stores the answer and audits
+// NODE.UPDATE.POSTURE_IDENTITY when it changed. Failures are logged: the
+// next reconnect or daily round tries again.
+func (s *Server) collectIdentity(id int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), identityTimeout)
+	defer cancel()
+	if err := s.CollectIdentity(ctx, id); err != nil {
+		s.log.Warn("posture identity collection failed", "device_id", id, "err", err)
+	}
+}
+
+// CollectIdentity runs Device Identity Collection for device id now, if
+// the tailnet setting postureIdentityCollectionOn is true.
+func (s *Server) CollectIdentity(ctx context.Context, id int64) error {
+	d, err := s.cfg.Store.Device(ctx, id)
+	if err != nil {
+		return fmt.Errorf("loading device: %w", err)
+	}
+	tn, err := s.cfg.Store.Tailnet(ctx, d.TailnetID)
+	if err != nil {
+		return fmt.Errorf("loading tailnet settings: %w", err)
+	}
+	if !tn.Settings.PostureIdentityCollectionOn {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://node/posture/identity?hwaddrs=true", nil)
+	if err != nil {
+		return err
+	}
+	res, err := s.C2N(ctx, id, req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("client answered posture identity request with %s", res.Status)
+	}
+	var pr tailcfg.C2NPostureIdentityResponse
+	if err := json.NewDecoder(res.Body).Decode(&pr); err != nil {
+		return fmt.Errorf("decoding posture identity: %w", err)
+	}
+	pi := postern.PostureIdentity{
+		SerialNumbers: pr.SerialNumbers,
+		HardwareAddrs: pr.IfaceHardwareAddrs,
+		Disabled:      pr.PostureDisabled,
+		Updated:       s.now(),
+	}
+	return s.storeIdentity(ctx, id, pi)
+}
+
+func sameIdentity(a, b postern.PostureIdentity) bool {
+	return a.Disabled == b.Disabled && slices.Equal(a.SerialNumbers, b.SerialNumbers) &&
+		slices.Equal(a.HardwareAddrs, b.HardwareAddrs)
+}
+
+// storeIdentity saves pi on the device, auditing a change.
+func (s *Server) storeIdentity(ctx context.Context, id int64, pi postern.PostureIdentity) error {
+	changed := false
+	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		d, err := q.Device(ctx, id)
+		if err != nil {
+			return err
+		}
+		old := d.PostureIdentity
+		changed = !sameIdentity(old, pi) || old.Updated.IsZero()
+		d.PostureIdentity = pi
+		if err := q.UpdateDevice(ctx, &d); err != nil {
+			return err
+		}
+		if !changed {
+			return nil
+		}
+		c := audit.Context{Origin: audit.OriginNode, Actor: audit.Node(d)}
+		ev := c.Event(s.now(), d.TailnetID, audit.NodeTarget(d, "POSTURE_IDENTITY"), "UPDATE", identityJSON(old), identityJSON(pi))
+		return q.AppendAudit(ctx, &ev)
+	})
+	if err != nil {
+		return fmt.Errorf("storing posture identity: %w", err)
+	}
+	s.forget(id)
+	if changed {
+		s.log.Info("posture identity updated", "device_id", id, "serials", len(pi.SerialNumbers), "hwaddrs", len(pi.HardwareAddrs), "disabled", pi.Disabled)
+		if f := s.cfg.OnPostureIdentity; f != nil {
+			f(id, pi)
+		}
+	}
+	return nil
+}
+
+// identityJSON is the audit form of a posture identity, in the API's
+// field names.
+func identityJSON(pi postern.PostureIdentity) any {
+	if pi.Updated.IsZero() {
+		return nil
+	}
+	return map[string]any{
+		"serialNumbers": pi.SerialNumbers,
+		"hardwareAddrs": pi.HardwareAddrs,
+		"disabled":      pi.Disabled,
+	}
+}

@@ -1,0 +1,272 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+
+	"tailscale.com/tailcfg"
+	"tailscale.com/types/key"
+
+	"github.com/postern/postern"
+)
+
+// fullMap builds a complete map for ss's device and records in ss what the
+// client now knows.
+func (s *Server) fullMap(ctx context.Context, ss *session) (*tailcfg.MapResponse, error) {
+	self, err := s.device(ctx, ss.deviceID)
+	if err != nil {
+		return nil, fmt.Errorf("loading self: %w", err)
+	}
+	resp := &tailcfg.MapResponse{
+		Node:         s.tailNode(self, s.liveOf(self.ID)),
+		DERPMap:      s.derpMap,
+		DNSConfig:    s.dnsConfig(),
+		Domain:       s.cfg.BaseDomain,
+		PacketFilter: s.filter(self.ID),
+		Peers:        []*tailcfg.Node{},
+	}
+	profiles := map[tailcfg.UserID]tailcfg.UserProfile{}
+	addProfile := func(d *postern.Device) {
+		if _, ok := profiles[nodeUser(d)]; !ok {
+			profiles[nodeUser(d)] = s.userProfile(ctx, d)
+		}
+	}
+	addProfile(self)
+	known := map[int64]bool{}
+	for _, id := range s.peerIDs(self.ID) {
+		p, err := s.device(ctx, id)
+		if postern.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("loading peer %d: %w", id, err)
+		}
+		known[id] = true
+		resp.Peers = append(resp.Peers, s.tailNode(p, s.liveOf(id)))
+		addProfile(p)
+	}
+	slices.SortFunc(resp.Peers, func(a, b *tailcfg.Node) int { return int(a.ID - b.ID) })
+	for _, up := range profiles {
+		resp.UserProfiles = append(resp.UserProfiles, up)
+	}
+	ss.mu.Lock()
+	ss.known = known
+	ss.mu.Unlock()
+	return resp, nil
+}
+
+// peerIDs asks the policy for a device's peers, without itself.
+func (s *Server) peerIDs(id int64) []int64 {
+	ids := slices.DeleteFunc(slices.Clone(s.cfg.Policy.Peers(id)), func(p int64) bool { return p == id })
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// filter asks the policy for a device's packet filter. It is never nil:
+// an empty list tells the client to accept nothing, while a nil one would
+// mean "unchanged".
+func (s *Server) filter(id int64) []tailcfg.FilterRule {
+	f := s.cfg.Policy.Filter(id)
+	if f == nil {
+		f = []tailcfg.FilterRule{}
+	}
+	return f
+}
+
+func (s *Server) dnsConfig() *tailcfg.DNSConfig {
+	return &tailcfg.DNSConfig{
+		Domains: []string{s.cfg.BaseDomain},
+		Proxied: true, // MagicDNS through 100.100.100.100
+	}
+}
+
+// deltaMap builds the update for pend. A response carries at most one
+// PingRequest, so further pings come back in rest for another response.
+// resp is nil when there is nothing to send.
+func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *tailcfg.MapResponse, rest delta, err error) {
+	resp = &tailcfg.MapResponse{}
+	var self *postern.Device
+	if pend.self || pend.peers || len(pend.changed) > 0 {
+		self, err = s.device(ctx, ss.deviceID)
+		if postern.IsNotFound(err) {
+			ss.end()
+			return nil, delta{}, nil
+		}
+		if err != nil {
+			return nil, delta{}, fmt.Errorf("loading self: %w", err)
+		}
+	}
+	if pend.self {
+		resp.Node = s.tailNode(self, s.liveOf(ss.deviceID))
+	}
+	if pend.filter {
+		resp.PacketFilter = s.filter(ss.deviceID)
+	}
+	ss.mu.Lock()
+	known := ss.known
+	ss.mu.Unlock()
+	next := known
+	if pend.peers {
+		next = map[int64]bool{}
+		for _, id := range s.peerIDs(ss.deviceID) {
+			next[id] = true
+			if !known[id] {
+				mark(&pend.changed, id, true)
+			}
+		}
+		for id := range known {
+			if !next[id] {
+				mark(&pend.removed, id, true)
+			}
+		}
+	}
+	for id := range pend.removed {
+		if known[id] || pend.peers {
+			resp.PeersRemoved = append(resp.PeersRemoved, tailcfg.NodeID(id))
+		}
+		if !pend.peers && next[id] {
+			if !pend.peers {
+				next = cloneSet(next)
+			}
+			delete(next, id)
+		}
+	}
+	profiles := map[tailcfg.UserID]bool{}
+	for id := range pend.changed {
+		if !next[id] || pend.removed[id] {
+			continue
+		}
+		p, err := s.device(ctx, id)
+		if postern.IsNotFound(err) {
+			resp.PeersRemoved = append(resp.PeersRemoved, tailcfg.NodeID(id))
+			delete(next, id)
+			continue
+		}
+		if err != nil {
+			return nil, delta{}, fmt.Errorf("loading peer %d: %w", id, err)
+		}
+		resp.PeersChanged = append(resp.PeersChanged, s.tailNode(p, s.liveOf(id)))
+		if !profiles[nodeUser(p)] {
+			profiles[nodeUser(p)] = true
+			resp.UserProfiles = append(resp.UserProfiles, s.userProfile(ctx, p))
+		}
+	}
+	for id := range pend.patched {
+		if !next[id] || pend.changed[id] || pend.removed[id] {
+			continue
+		}
+		ln := s.liveOf(id)
+		resp.PeersChangedPatch = append(resp.PeersChangedPatch, &tailcfg.PeerChange{
+			NodeID:     tailcfg.NodeID(id),
+			DERPRegion: ln.homeDERP,
+			Endpoints:  ln.endpoints,
+		})
+	}
+	for id, on := range pend.online {
+		if !next[id] || pend.changed[id] || pend.removed[id] {
+			continue
+		}
+		if resp.OnlineChange == nil {
+			resp.OnlineChange = map[tailcfg.NodeID]bool{}
+		}
+		resp.OnlineChange[tailcfg.NodeID(id)] = on
+	}
+	if len(pend.pings) > 0 {
+		resp.PingRequest = pend.pings[0]
+		rest.pings = pend.pings[1:]
+	}
+	if !reflect.ValueOf(known).Equal(reflect.ValueOf(next)) {
+		ss.mu.Lock()
+		ss.known = next
+		ss.mu.Unlock()
+	}
+	if reflect.DeepEqual(resp, &tailcfg.MapResponse{}) {
+		return nil, rest, nil
+	}
+	return resp, rest, nil
+}
+
+func cloneSet(m map[int64]bool) map[int64]bool {
+	out := make(map[int64]bool, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// applyReport stores what a client reports in a map request: endpoints,
+// home DERP and disco key in memory (telling its peers), Hostinfo in the
+// store.
+func (s *Server) applyReport(ctx context.Context, d *postern.Device, req *tailcfg.MapRequest) {
+	home := 0
+	if req.Hostinfo != nil && req.Hostinfo.NetInfo != nil {
+		home = req.Hostinfo.NetInfo.PreferredDERP
+	}
+	s.mu.Lock()
+	ln := s.liveLocked(d.ID)
+	moved := !slices.Equal(ln.endpoints, req.Endpoints) || (home != 0 && home != ln.homeDERP)
+	ln.endpoints = slices.Clone(req.Endpoints)
+	if home != 0 {
+		ln.homeDERP = home
+	}
+	ln.cap = req.Version
+	s.mu.Unlock()
+	if !req.DiscoKey.IsZero() && req.DiscoKey.String() != d.DiscoKey {
+		s.updateDevice(ctx, d, func(d *postern.Device) { d.DiscoKey = req.DiscoKey.String() })
+	} else if moved {
+		id := d.ID
+		s.notifyPeersOf(id, func(p *delta) { mark(&p.patched, id, true) })
+	}
+	if req.Hostinfo != nil {
+		s.applyHostinfo(ctx, d, req.Hostinfo)
+	}
+}
+
+// applyHostinfo stores a changed Hostinfo and reports node:* attributes.
+func (s *Server) applyHostinfo(ctx context.Context, d *postern.Device, hi *tailcfg.Hostinfo) {
+	b, err := json.Marshal(hi)
+	if err != nil || bytes.Equal(b, d.Hostinfo) {
+		return
+	}
+	s.updateDevice(ctx, d, func(d *postern.Device) {
+		d.Hostinfo, d.Hostname, d.OS, d.OSVersion, d.ClientVersion = b, hi.Hostname, hi.OS, hi.OSVersion, hi.IPNVersion
+	})
+	attrs := NodeAttributes(hi)
+	s.mu.Lock()
+	ln := s.liveLocked(d.ID)
+	same := ln.attrs != nil && sameAttrs(ln.attrs, attrs)
+	ln.attrs = attrs
+	s.mu.Unlock()
+	if !same && s.cfg.OnHostinfo != nil {
+		s.cfg.OnHostinfo(d.ID, attrs)
+	}
+}
+
+// updateDevice applies f to the stored device and tells its peers.
+func (s *Server) updateDevice(ctx context.Context, d *postern.Device, f func(*postern.Device)) {
+	cur, err := s.cfg.Store.Device(ctx, d.ID)
+	if err != nil {
+		s.log.Warn("map: reloading device", "device_id", d.ID, "err", err)
+		return
+	}
+	f(&cur)
+	if err := s.cfg.Store.UpdateDevice(ctx, &cur); err != nil {
+		s.log.Warn("map: updating device", "device_id", d.ID, "err", err)
+		return
+	}
+	*d = cur
+	s.forget(d.ID)
+	id := d.ID
+	s.notifyPeersOf(id, func(p *delta) { mark(&p.changed, id, true) })
+}
+
+// nodeKeyOf parses a stored node key.
+func nodeKeyOf(text string) key.NodePublic {
+	var k key.NodePublic
+	k.UnmarshalText([]byte(text))
+	return k
+}

@@ -1,0 +1,380 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"tailscale.com/tailcfg"
+	"tailscale.com/types/key"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/keys"
+	"github.com/postern/postern/internal/store"
+)
+
+// maxRequest bounds the JSON body of register and map requests.
+const maxRequest = 1 << 20
+
+// serveRegister answers POST /machine/register over Noise. Refusals the
+// user should see (bad key, tags not permitted) go in the response's Error,
+// which "tailscale up" prints.
+func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
+	mk, ok := machineKeyOf(r)
+	if !ok {
+		http.Error(w, "not over noise", http.StatusBadRequest)
+		return
+	}
+	var req tailcfg.RegisterRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxRequest)).Decode(&req); err != nil {
+		http.Error(w, "bad register request", http.StatusBadRequest)
+		return
+	}
+	if req.NodeKey.IsZero() {
+		http.Error(w, "register request without node key", http.StatusBadRequest)
+		return
+	}
+	resp, err := s.register(r.Context(), mk, &req)
+	if err != nil {
+		var pe *postern.Error
+		if !errors.As(err, &pe) || pe.Code == postern.EINTERNAL || pe.Code == postern.EUNAVAILABLE {
+			if r.Context().Err() == nil {
+				s.log.Error("register failed", "machine_key", mk.ShortString(), "err", err)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+			return
+		}
+		s.log.Info("register refused", "machine_key", mk.ShortString(), "hostname", req.Hostinfo.Hostname, "reason", pe.Message)
+		resp = tailcfg.RegisterResponse{Error: pe.Message}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(resp)
+}
+
+// register decides a RegisterRequest: log out, refresh a known node key,
+// rotate a node key, join with an auth key, or start (or wait for) an
+// interactive login.
+func (s *Server) register(ctx context.Context, mk key.MachinePublic, req *tailcfg.RegisterRequest) (tailcfg.RegisterResponse, error) {
+	now := s.now()
+	if !req.Expiry.IsZero() && !req.Expiry.After(now) {
+		return s.logout(ctx, mk, req.NodeKey)
+	}
+	hasKey := req.Auth != nil && req.Auth.AuthKey != ""
+	if d, err := s.cfg.Store.DeviceByNodeKey(ctx, req.NodeKey.String()); err == nil {
+		if d.MachineKey != mk.String() {
+			return tailcfg.RegisterResponse{}, postern.Errorf(postern.EFORBIDDEN, "node key belongs to another machine")
+		}
+		if !keyExpired(&d, now) && (!hasKey || req.Followup != "") {
+			return s.okResponse(ctx, &d), nil
+		}
+	} else if !postern.IsNotFound(err) {
+		return tailcfg.RegisterResponse{}, fmt.Errorf("looking up node key: %w", err)
+	}
+	if !req.OldNodeKey.IsZero() && !hasKey {
+		if resp, ok, err := s.rotate(ctx, mk, req); ok || err != nil {
+			return resp, err
+		}
+	}
+	if hasKey {
+		d, err := s.joinWithKey(ctx, mk, req)
+		if err != nil {
+			return tailcfg.RegisterResponse{}, err
+		}
+		return s.okResponse(ctx, &d), nil
+	}
+	if req.Followup != "" {
+		return s.awaitApproval(ctx, mk, req)
+	}
+	p := s.startPending(mk, req)
+	return tailcfg.RegisterResponse{AuthURL: s.authURL(p.id)}, nil
+}
+
+func keyExpired(d *postern.Device, now time.Time) bool {
+	return !d.KeyExpiryDisabled && !d.KeyExpiry.IsZero() && !now.Before(d.KeyExpiry)
+}
+
+// okResponse tells the client it is registered as d.
+func (s *Server) okResponse(ctx context.Context, d *postern.Device) tailcfg.RegisterResponse {
+	up := s.userProfile(ctx, d)
+	return tailcfg.RegisterResponse{
+		User:              tailcfg.User{ID: up.ID, DisplayName: up.DisplayName},
+		Login:             tailcfg.Login{ID: tailcfg.LoginID(up.ID), LoginName: up.LoginName, DisplayName: up.DisplayName, Provider: "postern"},
+		MachineAuthorized: d.Authorized,
+	}
+}
+
+// rotate moves a device from req.OldNodeKey to req.NodeKey. ok is false if
+// no live device of this machine holds the old key.
+func (s *Server) rotate(ctx context.Context, mk key.MachinePublic, req *tailcfg.RegisterRequest) (resp tailcfg.RegisterResponse, ok bool, err error) {
+	d, err := s.cfg.Store.DeviceByNodeKey(ctx, req.OldNodeKey.String())
+	if postern.IsNotFound(err) {
+		return resp, false, nil
+	}
+	if err != nil {
+		return resp, false, fmt.Errorf("looking up old node key: %w", err)
+	}
+	if d.MachineKey != mk.String() || keyExpired(&d, s.now()) {
+		return resp, false, nil
+	}
+	tn, err := s.cfg.Store.Tailnet(ctx, d.TailnetID)
+	if err != nil {
+		return resp, false, fmt.Errorf("loading tailnet for key rotation: %w", err)
+	}
+	d.NodeKey = req.NodeKey.String()
+	d.KeyExpiry = s.keyExpiry(&tn, d.Tagged())
+	if err := s.cfg.Store.UpdateDevice(ctx, &d); err != nil {
+		return resp, false, fmt.Errorf("rotating node key: %w", err)
+	}
+	s.deviceChanged(d.ID, false)
+	return s.okResponse(ctx, &d), true, nil
+}
+
+// keyExpiry is when a node key issued now expires; tagged devices' keys
+// do not.
+func (s *Server) keyExpiry(tn *postern.Tailnet, tagged bool) time.Time {
+	if tagged {
+		return time.Time{}
+	}
+	days := tn.Settings.DevicesKeyDurationDays
+	if days <= 0 {
+		days = 180
+	}
+	return s.now().Add(time.Duration(days) * 24 * time.Hour)
+}
+
+// joinWithKey registers the machine with an auth key: it checks the key
+// and the requested tags, then creates the device (or re-logs in this
+// machine's existing one) and counts the key's use in one transaction.
+func (s *Server) joinWithKey(ctx context.Context, mk key.MachinePublic, req *tailcfg.RegisterRequest) (postern.Device, error) {
+	now := s.now()
+	var d postern.Device
+	var created bool
+	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		k, err := keys.Authenticate(ctx, q, req.Auth.AuthKey, postern.KeyTypeAuth, now)
+		if err != nil {
+			return err
+		}
+		tn, err := q.Tailnet(ctx, k.TailnetID)
+		if err != nil {
+			return fmt.Errorf("loading the key's tailnet: %w", err)
+		}
+		owner, err := q.User(ctx, k.UserID)
+		if err != nil {
+			return fmt.Errorf("loading the key's owner: %w", err)
+		}
+		tags, err := s.checkTags(owner.LoginName, requestedTags(req.Hostinfo), k.Tags)
+		if err != nil {
+			return err
+		}
+		d, created, err = s.upsertDevice(ctx, q, &tn, mk, req, deviceParams{
+			userID:     owner.ID,
+			tags:       tags,
+			ephemeral:  k.Ephemeral || req.Ephemeral,
+			authorized: !tn.Settings.DevicesApprovalOn || k.Preauthorized,
+		})
+		if err != nil {
+			return err
+		}
+		k.Used++
+		if err := q.UpdateKey(ctx, &k); err != nil {
+			return fmt.Errorf("counting the auth key's use: %w", err)
+		}
+		return s.auditJoin(ctx, q, &d, created, audit.User(owner))
+	})
+	if err != nil {
+		return d, err
+	}
+	s.deviceChanged(d.ID, false)
+	return d, nil
+}
+
+// requestedTags returns the sorted, de-duplicated tags a client asks for.
+func requestedTags(hi *tailcfg.Hostinfo) []string {
+	if hi == nil {
+		return nil
+	}
+	t := slices.Clone(hi.RequestTags)
+	slices.Sort(t)
+	return slices.Compact(t)
+}
+
+// checkTags returns the tags a device joining with a key of keyTags gets:
+// the key's tags when none are requested; otherwise the requested ones,
+// each either a tag of the key or one the policy lets owner apply.
+func (s *Server) checkTags(owner string, requested, keyTags []string) ([]string, error) {
+	if len(requested) == 0 {
+		t := slices.Clone(keyTags)
+		slices.Sort(t)
+		return t, nil
+	}
+	var extra []string
+	for _, t := range requested {
+		if !slices.Contains(keyTags, t) {
+			extra = append(extra, t)
+		}
+	}
+	if len(extra) > 0 {
+		if err := s.cfg.Policy.TagsAllowed(owner, extra); err != nil {
+			return nil, postern.Errorf(postern.EFORBIDDEN, "requested tags %v are invalid or not permitted: %v", extra, err)
+		}
+	}
+	return requested, nil
+}
+
+// deviceParams are what the authority (key or approving admin) decides.
+type deviceParams struct {
+	userID     string
+	tags       []string
+	ephemeral  bool
+	authorized bool
+}
+
+// upsertDevice creates the device for a registering machine, or updates
+// the machine's existing device in the tailnet on re-login.
+func (s *Server) upsertDevice(ctx context.Context, q store.Queries, tn *postern.Tailnet, mk key.MachinePublic, req *tailcfg.RegisterRequest, p deviceParams) (postern.Device, bool, error) {
+	var hij []byte
+	hostname := ""
+	var hi tailcfg.Hostinfo
+	if req.Hostinfo != nil {
+		hi = *req.Hostinfo
+		hij, _ = json.Marshal(req.Hostinfo)
+		hostname = req.Hostinfo.Hostname
+	}
+	d, err := q.DeviceByMachineKey(ctx, tn.ID, mk.String())
+	switch {
+	case err == nil:
+		d.UserID = p.userID
+		d.NodeKey = req.NodeKey.String()
+		d.Tags = p.tags
+		d.Ephemeral = p.ephemeral
+		d.Authorized = d.Authorized || p.authorized
+		d.KeyExpiry = s.keyExpiry(tn, len(p.tags) > 0)
+		d.KeyExpiryDisabled = len(p.tags) > 0
+		if hij != nil {
+			d.Hostname, d.OS, d.OSVersion, d.ClientVersion, d.Hostinfo = hostname, hi.OS, hi.OSVersion, hi.IPNVersion, hij
+		}
+		if err := q.UpdateDevice(ctx, &d); err != nil {
+			return d, false, fmt.Errorf("re-registering device: %w", err)
+		}
+		return d, false, nil
+	case !postern.IsNotFound(err):
+		return d, false, fmt.Errorf("looking up machine key: %w", err)
+	}
+	name, err := freeName(ctx, q, tn.ID, hostname)
+	if err != nil {
+		return d, false, err
+	}
+	d = postern.Device{
+		TailnetID:         tn.ID,
+		UserID:            p.userID,
+		Name:              name,
+		Hostname:          hostname,
+		MachineKey:        mk.String(),
+		NodeKey:           req.NodeKey.String(),
+		OS:                hi.OS,
+		OSVersion:         hi.OSVersion,
+		ClientVersion:     hi.IPNVersion,
+		Tags:              p.tags,
+		Ephemeral:         p.ephemeral,
+		Authorized:        p.authorized,
+		Created:           s.now(),
+		KeyExpiry:         s.keyExpiry(tn, len(p.tags) > 0),
+		KeyExpiryDisabled: len(p.tags) > 0,
+		Hostinfo:          hij,
+	}
+	if err := q.CreateDevice(ctx, &d); err != nil {
+		return d, false, fmt.Errorf("creating device: %w", err)
+	}
+	return d, true, nil
+}
+
+func (s *Server) auditJoin(ctx context.Context, q store.Queries, d *postern.Device, created bool, actor postern.AuditActor) error {
+	action := "CREATE"
+	if !created {
+		action = "UPDATE"
+	}
+	c := audit.Context{Origin: audit.OriginNode, Actor: actor}
+	ev := c.Event(s.now(), d.TailnetID, audit.NodeTarget(*d, ""), action, nil, map[string]any{
+		"name": d.Name, "tags": d.Tags, "ephemeral": d.Ephemeral, "authorized": d.Authorized,
+	})
+	if err := q.AppendAudit(ctx, &ev); err != nil {
+		return fmt.Errorf("auditing device join: %w", err)
+	}
+	return nil
+}
+
+// logout expires the node key; an ephemeral device is deleted at once.
+func (s *Server) logout(ctx context.Context, mk key.MachinePublic, nk key.NodePublic) (tailcfg.RegisterResponse, error) {
+	d, err := s.cfg.Store.DeviceByNodeKey(ctx, nk.String())
+	if postern.IsNotFound(err) {
+		return tailcfg.RegisterResponse{NodeKeyExpired: true}, nil
+	}
+	if err != nil {
+		return tailcfg.RegisterResponse{}, fmt.Errorf("looking up node key for logout: %w", err)
+	}
+	if d.MachineKey != mk.String() {
+		return tailcfg.RegisterResponse{}, postern.Errorf(postern.EFORBIDDEN, "node key belongs to another machine")
+	}
+	if d.Ephemeral {
+		if err := s.deleteDevice(ctx, d.ID, "remove ephemeral node on logout"); err != nil {
+			return tailcfg.RegisterResponse{}, err
+		}
+		return tailcfg.RegisterResponse{NodeKeyExpired: true}, nil
+	}
+	d.KeyExpiry = s.now()
+	d.KeyExpiryDisabled = false
+	if err := s.cfg.Store.UpdateDevice(ctx, &d); err != nil {
+		return tailcfg.RegisterResponse{}, fmt.Errorf("expiring node key on logout: %w", err)
+	}
+	s.endSession(d.ID)
+	s.deviceChanged(d.ID, false)
+	return tailcfg.RegisterResponse{NodeKeyExpired: true}, nil
+}
+
+// deleteDevice removes a device as the service, audits it, and tells
+// everyone.
+func (s *Server) deleteDevice(ctx context.Context, id int64, why string) error {
+	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		d, err := q.Device(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteDevice(ctx, id); err != nil {
+			return err
+		}
+		c := audit.Context{Origin: audit.OriginControl, Actor: audit.Service(why)}
+		ev := c.Event(s.now(), d.TailnetID, audit.NodeTarget(d, ""), "DELETE", map[string]any{"name": d.Name}, nil)
+		return q.AppendAudit(ctx, &ev)
+	})
+	if err != nil {
+		return fmt.Errorf("deleting device %d (%s): %w", id, why, err)
+	}
+	s.log.Info("device deleted", "device_id", id, "reason", why)
+	s.endSession(id)
+	s.mu.Lock()
+	delete(s.live, id)
+	s.mu.Unlock()
+	s.Notify(Change{Removed: []int64{id}})
+	if f := s.cfg.OnDeviceChange; f != nil {
+		f(id, true)
+	}
+	return nil
+}
+
+// deviceChanged reloads a device the server itself wrote and lets the
+// policy side recompute; without an OnDeviceChange hook the server tells
+// the device's peers itself.
+func (s *Server) deviceChanged(id int64, deleted bool) {
+	s.forget(id)
+	if f := s.cfg.OnDeviceChange; f != nil {
+		f(id, deleted)
+		return
+	}
+	s.Notify(Change{Added: []int64{id}, Updated: []int64{id}})
+}
