@@ -1,0 +1,284 @@
+package fleet
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fleet's defaults when page is given without per_page (transport.go).
+const defaultPerPage = 20
+
+type hostJSON struct {
+	ID              uint          `json:"id"`
+	CreatedAt       string        `json:"created_at"`
+	UpdatedAt       string        `json:"updated_at"`
+	SeenTime        string        `json:"seen_time"`
+	PolicyUpdatedAt string        `json:"policy_updated_at"`
+	Hostname        string        `json:"hostname"`
+	UUID            string        `json:"uuid"`
+	Platform        string        `json:"platform"`
+	OsqueryVersion  string        `json:"osquery_version"`
+	OSVersion       string        `json:"os_version"`
+	HardwareSerial  string        `json:"hardware_serial"`
+	HardwareModel   string        `json:"hardware_model"`
+	HardwareVendor  string        `json:"hardware_vendor"`
+	ComputerName    string        `json:"computer_name"`
+	DisplayName     string        `json:"display_name"`
+	PrimaryIP       string        `json:"primary_ip"`
+	TeamID          *uint         `json:"team_id"`
+	TeamName        *string       `json:"team_name"`
+	Status          string        `json:"status"`
+	Issues          issuesJSON    `json:"issues"`
+	Policies        *[]policyJSON `json:"policies,omitempty"`
+}
+
+type issuesJSON struct {
+	FailingPoliciesCount int `json:"failing_policies_count"`
+	TotalIssuesCount     int `json:"total_issues_count"`
+}
+
+type policyJSON struct {
+	ID          uint   `json:"id"`
+	Name        string `json:"name"`
+	Query       string `json:"query"`
+	Critical    bool   `json:"critical"`
+	Description string `json:"description"`
+	AuthorID    uint   `json:"author_id"`
+	AuthorName  string `json:"author_name"`
+	AuthorEmail string `json:"author_email"`
+	TeamID      *uint  `json:"team_id"`
+	Resolution  string `json:"resolution,omitempty"`
+	Platform    string `json:"platform"`
+	CreatedAt   string `json:"created_at"`
+	UpdatedAt   string `json:"updated_at"`
+	Response    string `json:"response"`
+}
+
+func (s *Server) serveHosts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	page, perPage, errMsg := paging(q.Get("page"), q.Get("per_page"))
+	populate := false
+	if v := q.Get("populate_policies"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil && errMsg == "" {
+			errMsg = "invalid populate_policies value"
+		}
+		populate = b
+	}
+
+	s.mu.Lock()
+	s.requests++
+	f := s.faultLocked(page + 1)
+	s.mu.Unlock()
+
+	if f != nil && f.Delay > 0 && !s.wait(r, f.Delay) {
+		return
+	}
+	if !s.authorized(w, r) {
+		return
+	}
+	if f != nil && f.Status != 0 {
+		writeFault(w, f)
+		return
+	}
+	if errMsg != "" {
+		writeError(w, http.StatusBadRequest, "Bad request", errMsg)
+		return
+	}
+
+	body, err := json.Marshal(struct {
+		Hosts []hostJSON `json:"hosts"`
+	}{s.page(page, perPage, populate)})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "Unknown Error", err.Error())
+		return
+	}
+	if f != nil && f.Truncate {
+		body = body[:len(body)/2]
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
+}
+
+// paging reads page and per_page the way Fleet does: page is 0-based;
+// neither means every host; page alone means 20 per page.
+func paging(pageArg, perPageArg string) (page, perPage int, errMsg string) {
+	if pageArg != "" {
+		n, err := strconv.Atoi(pageArg)
+		if err != nil || n < 0 {
+			return 0, 0, "invalid page value"
+		}
+		page = n
+		perPage = defaultPerPage
+	}
+	if perPageArg != "" {
+		n, err := strconv.Atoi(perPageArg)
+		if err != nil || n <= 0 {
+			return page, 0, "invalid per_page value"
+		}
+		perPage = n
+	}
+	return page, perPage, ""
+}
+
+// page returns the hosts of one page; perPage 0 means all of them.
+func (s *Server) page(page, perPage int, populate bool) []hostJSON {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := s.sortedLocked()
+	start, end := 0, len(ids)
+	if perPage > 0 {
+		start = min(page*perPage, len(ids))
+		end = min(start+perPage, len(ids))
+	}
+	now := time.Now().UTC()
+	out := make([]hostJSON, 0, end-start)
+	for _, id := range ids[start:end] {
+		out = append(out, toJSON(s.hosts[id], now, populate))
+	}
+	return out
+}
+
+func toJSON(h Host, now time.Time, populate bool) hostJSON {
+	seen := h.SeenTime
+	if seen.IsZero() {
+		seen = now
+	}
+	ts := seen.UTC().Format(time.RFC3339)
+	j := hostJSON{
+		ID:              h.ID,
+		CreatedAt:       "2024-01-15T09:30:00Z",
+		UpdatedAt:       ts,
+		SeenTime:        ts,
+		PolicyUpdatedAt: ts,
+		Hostname:        or(h.Hostname, fmt.Sprintf("host-%d", h.ID)),
+		UUID:            or(h.UUID, fmt.Sprintf("392547dc-0000-4000-8000-%012d", h.ID)),
+		Platform:        or(h.Platform, "darwin"),
+		OsqueryVersion:  "5.12.1",
+		OSVersion:       or(h.OSVersion, "macOS 14.5"),
+		HardwareSerial:  h.HardwareSerial,
+		HardwareModel:   h.HardwareModel,
+		HardwareVendor:  "Apple Inc.",
+		PrimaryIP:       "192.168.1.10",
+		Status:          or(h.Status, "online"),
+	}
+	j.ComputerName = j.Hostname
+	j.DisplayName = j.Hostname
+	if populate {
+		j.Policies = &[]policyJSON{}
+	}
+	for i, p := range h.Policies {
+		if p.Response == "fail" {
+			j.Issues.FailingPoliciesCount++
+		}
+		if !populate {
+			continue
+		}
+		pid := p.ID
+		if pid == 0 {
+			pid = uint(i + 1)
+		}
+		*j.Policies = append(*j.Policies, policyJSON{
+			ID: pid, Name: p.Name, Query: or(p.Query, "SELECT 1;"), Critical: p.Critical,
+			Description: p.Description, AuthorID: 1, AuthorName: "Admin", AuthorEmail: "admin@example.com",
+			Platform: j.Platform, CreatedAt: "2024-01-15T09:30:00Z", UpdatedAt: "2024-01-15T09:30:00Z",
+			Response: p.Response,
+		})
+	}
+	j.Issues.TotalIssuesCount = j.Issues.FailingPoliciesCount
+	return j
+}
+
+// authorized checks the Bearer token and answers 401 the way Fleet does
+// when it is missing or wrong.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		writeError(w, http.StatusUnauthorized, "Authorization header required", "Authorization header required")
+		return false
+	}
+	s.mu.Lock()
+	want := "Bearer " + s.token
+	s.mu.Unlock()
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || h != want || tok == "" {
+		writeError(w, http.StatusUnauthorized, "Authentication required", "Authentication required")
+		return false
+	}
+	return true
+}
+
+func writeFault(w http.ResponseWriter, f *Fault) {
+	switch f.Status {
+	case http.StatusUnauthorized:
+		writeError(w, f.Status, "Authentication required", "Authentication required")
+	case http.StatusForbidden:
+		writeError(w, f.Status, "Permission Denied", "forbidden")
+	case http.StatusTooManyRequests:
+		secs := int(f.RetryAfter / time.Second)
+		if secs <= 0 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		msg := fmt.Sprintf("limit exceeded, retry after: %ds", secs)
+		writeError(w, f.Status, msg, msg)
+	default:
+		writeError(w, f.Status, "Unknown Error", "fake fleet: injected failure")
+	}
+}
+
+func serveNotFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "Resource Not Found", "Resource Not Found")
+}
+
+// writeError writes Fleet's error envelope.
+func writeError(w http.ResponseWriter, status int, message, reason string) {
+	type errJSON struct {
+		Name   string `json:"name"`
+		Reason string `json:"reason"`
+	}
+	body, _ := json.Marshal(struct {
+		Message string    `json:"message"`
+		Errors  []errJSON `json:"errors"`
+		UUID    string    `json:"uuid"`
+	}{message, []errJSON{{"base", reason}}, newUUID()})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// wait holds the answer back for d, and reports false if the client or the
+// server gave up first.
+func (s *Server) wait(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closed:
+		return false
+	}
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
