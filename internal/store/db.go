@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// execer is what queries need of a *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// sqlStore is the Store over database/sql.
+type sqlStore struct {
+	queries
+	db    *sql.DB
+	where string // file path or host:port/dbname, for messages
+	opts  Options
+
+	savepoints atomic.Int64 // names nested savepoints uniquely
+}
+
+// queries implements Queries on a database handle or a transaction. When
+// tx is true, x is a *sql.Tx and nested transactions become savepoints.
+type queries struct {
+	x  execer
+	d  dialect
+	s  *sqlStore
+	tx bool
+}
+
+func (s *sqlStore) Backend() string { return s.queries.d.name }
+
+func (s *sqlStore) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s database %s: %w", s.queries.d.name, s.where, err)
+	}
+	return nil
+}
+
+// InTx runs fn in a new transaction.
+func (s *sqlStore) InTx(ctx context.Context, fn func(q Queries) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	q := &queries{x: tx, d: s.queries.d, s: s, tx: true}
+	if err := fn(q); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in a savepoint of q's transaction, or in a new transaction
+// if q is not in one, so a function given Queries can group its writes
+// whatever it was given.
+func (q *queries) InTx(ctx context.Context, fn func(q Queries) error) error {
+	if !q.tx {
+		return q.s.InTx(ctx, fn)
+	}
+	return q.savepoint(ctx, func() error { return fn(q) })
+}
+
+// Tx runs fn in a transaction: a new one if q is a Store or a Store's
+// plain Queries, or a savepoint nested in q's transaction if q came from
+// InTx. If fn fails, none of its writes remain.
+func Tx(ctx context.Context, q Queries, fn func(q Queries) error) error {
+	type txer interface {
+		InTx(ctx context.Context, fn func(q Queries) error) error
+	}
+	if t, ok := q.(txer); ok {
+		return t.InTx(ctx, fn)
+	}
+	return fmt.Errorf("run transaction: %T cannot start one", q)
+}
+
+// savepoint runs fn inside a savepoint, rolling back to it if fn fails.
+// Outside a transaction it just runs fn: every statement then commits on
+// its own and a failed one changes nothing.
+func (q *queries) savepoint(ctx context.Context, fn func() error) error {
+	if !q.tx {
+		return fn()
+	}
+	name := "sp" + strconv.FormatInt(q.s.savepoints.Add(1), 10)
+	if _, err := q.x.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("create savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rerr := q.x.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
+		}
+		q.x.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		return err
+	}
+	if _, err := q.x.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.x.ExecContext(ctx, q.d.rebind(query), args...)
+}
+
+func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.x.QueryContext(ctx, q.d.rebind(query), args...)
+}
+
+func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.x.QueryRowContext(ctx, q.d.rebind(query), args...)
+}
+
+// now is the store's clock, in UTC.
+func (q *queries) now() time.Time { return q.s.opts.Now().UTC() }
+
+// execOne runs a write that must touch one row; if it touches none, it
+// returns notFound.
+func (q *queries) execOne(ctx context.Context, notFound error, query string, args ...any) error {
+	res, err := q.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("count changed rows: %w", err)
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/postern/postern"
+)
+
+// sealSecret seals an integration's client secret for storage. An empty
+// secret is stored as "".
+func (q *queries) sealSecret(plain string) (string, error) {
+	if plain == "" {
+		return "", nil
+	}
+	if q.s.opts.Secrets == nil {
+		return "", errors.New("seal integration secret: the store was opened without a secret box")
+	}
+	return q.s.opts.Secrets.Seal([]byte(plain))
+}
+
+func (q *queries) openSecret(sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	if q.s.opts.Secrets == nil {
+		return "", errors.New("open integration secret: the store was opened without a secret box")
+	}
+	b, err := q.s.opts.Secrets.Open(sealed)
+	return string(b), err
+}
+
+func (q *queries) CreateIntegration(ctx context.Context, in *postern.Integration) error {
+	if in.ID == "" {
+		in.ID = newIntegrationID()
+	}
+	if in.ConfigUpdated.IsZero() {
+		in.ConfigUpdated = q.now()
+	}
+	sealed, err := q.sealSecret(in.ClientSecret)
+	if err != nil {
+		return fmt.Errorf("create integration: %w", err)
+	}
+	s := &in.Status
+	_, err = q.exec(ctx, `INSERT INTO integrations (id, tailnet_id, provider, cloud_id, client_id, tenant_id,
+		client_secret_sealed, config_updated, last_sync, last_attempt, last_error, provider_host_count,
+		matched_count, possible_matched_count, paused_until, last_duration)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		in.ID, in.TailnetID, in.Provider, in.CloudID, in.ClientID, in.TenantID,
+		sealed, toNanos(in.ConfigUpdated), toNanos(s.LastSync), toNanos(s.LastAttempt), s.Error, s.ProviderHostCount,
+		s.MatchedCount, s.PossibleMatchedCount, toNanos(s.PausedUntil), int64(s.LastDuration))
+	if err != nil {
+		return q.integrationWriteError(err, in, "create")
+	}
+	return nil
+}
+
+func (q *queries) integrationWriteError(err error, in *postern.Integration, op string) error {
+	switch q.d.uniqueViolation(err) {
+	case "":
+	case "integrations_provider_uniq":
+		return conflict("a %s integration exists in the tailnet", in.Provider)
+	default:
+		return conflict("an integration with id %q exists", in.ID)
+	}
+	if q.d.foreignKeyViolation(err) {
+		return notFound("tailnet %q not found", in.TailnetID)
+	}
+	return fmt.Errorf("%s integration %s: %w", op, in.ID, err)
+}
+
+const integrationColumns = `id, tailnet_id, provider, cloud_id, client_id, tenant_id,
+	client_secret_sealed, config_updated, last_sync, last_attempt, last_error, provider_host_count,
+	matched_count, possible_matched_count, paused_until, last_duration`
+
+func (q *queries) scanIntegration(row interface{ Scan(...any) error }) (postern.Integration, error) {
+	var (
+		in                                               postern.Integration
+		sealed                                           string
+		updated, lastSync, lastAttempt, paused, duration int64
+	)
+	s := &in.Status
+	err := row.Scan(&in.ID, &in.TailnetID, &in.Provider, &in.CloudID, &in.ClientID, &in.TenantID,
+		&sealed, &updated, &lastSync, &lastAttempt, &s.Error, &s.ProviderHostCount,
+		&s.MatchedCount, &s.PossibleMatchedCount, &paused, &duration)
+	if err != nil {
+		return in, err
+	}
+	in.ConfigUpdated, s.LastSync, s.LastAttempt, s.PausedUntil = fromNanos(updated), fromNanos(lastSync), fromNanos(lastAttempt), fromNanos(paused)
+	s.LastDuration = time.Duration(duration)
+	if in.ClientSecret, err = q.openSecret(sealed); err != nil {
+		return in, fmt.Errorf("integration %s: %w", in.ID, err)
+	}
+	return in, nil
+}
+
+func (q *queries) Integration(ctx context.Context, id string) (postern.Integration, error) {
+	in, err := q.scanIntegration(q.queryRow(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return in, notFound("integration %q not found", id)
+	}
+	if err != nil {
+		return in, fmt.Errorf("read integration %s: %w", id, err)
+	}
+	return in, nil
+}
+
+func (q *queries) Integrations(ctx context.Context, tailnetID string) ([]postern.Integration, error) {
+	rows, err := q.query(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE tailnet_id = ? ORDER BY provider, id`, tailnetID)
+	if err != nil {
+		return nil, fmt.Errorf("list integrations: %w", err)
+	}
+	return collect(rows, q.scanIntegration, "list integrations")
+}
+
+// UpdateIntegration writes every field but ID and TailnetID, the secret
+// sealed afresh.
+func (q *queries) UpdateIntegration(ctx context.Context, in *postern.Integration) error {
+	sealed, err := q.sealSecret(in.ClientSecret)
+	if err != nil {
+		return fmt.Errorf("update integration %s: %w", in.ID, err)
+	}
+	s := &in.Status
+	err = q.execOne(ctx, notFound("integration %q not found", in.ID), `UPDATE integrations SET provider = ?, cloud_id = ?,
+		client_id = ?, tenant_id = ?, client_secret_sealed = ?, config_updated = ?, last_sync = ?, last_attempt = ?,
+		last_error = ?, provider_host_count = ?, matched_count = ?, possible_matched_count = ?, paused_until = ?,
+		last_duration = ?
+		WHERE id = ?`,
+		in.Provider, in.CloudID, in.ClientID, in.TenantID, sealed, toNanos(in.ConfigUpdated), toNanos(s.LastSync),
+		toNanos(s.LastAttempt), s.Error, s.ProviderHostCount, s.MatchedCount, s.PossibleMatchedCount,
+		toNanos(s.PausedUntil), int64(s.LastDuration), in.ID)
+	if err != nil && !postern.IsNotFound(err) {
+		return q.integrationWriteError(err, in, "update")
+	}
+	return err
+}
+
+func (q *queries) UpdateIntegrationStatus(ctx context.Context, id string, s postern.IntegrationStatus) error {
+	err := q.execOne(ctx, notFound("integration %q not found", id), `UPDATE integrations SET last_sync = ?, last_attempt = ?,
+		last_error = ?, provider_host_count = ?, matched_count = ?, possible_matched_count = ?, paused_until = ?,
+		last_duration = ?
+		WHERE id = ?`,
+		toNanos(s.LastSync), toNanos(s.LastAttempt), s.Error, s.ProviderHostCount, s.MatchedCount, s.PossibleMatchedCount,
+		toNanos(s.PausedUntil), int64(s.LastDuration), id)
+	if err != nil && !postern.IsNotFound(err) {
+		return fmt.Errorf("update status of integration %s: %w", id, err)
+	}
+	return err
+}
+
+func (q *queries) DeleteIntegration(ctx context.Context, id string) error {
+	err := q.execOne(ctx, notFound("integration %q not found", id), `DELETE FROM integrations WHERE id = ?`, id)
+	if err != nil && !postern.IsNotFound(err) {
+		return fmt.Errorf("delete integration %s: %w", id, err)
+	}
+	return err
+}

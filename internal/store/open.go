@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/postern/postern/internal/secret"
+)
+
+// Options configure Open.
+type Options struct {
+	// Database selects the backend: "" means SQLite in DataDir/postern.db;
+	// a postgres:// or postgresql:// URL means PostgreSQL.
+	Database string
+	// DataDir holds the SQLite database. It is created if missing.
+	DataDir string
+	// Secrets seals Integration.ClientSecret. nil means integrations with
+	// a secret cannot be written or read.
+	Secrets *secret.Box
+	// Logger receives the store's logs; nil means discard.
+	Logger *slog.Logger
+	// Now is the clock for default timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// DatabaseFile is the SQLite database's file name inside the data dir.
+const DatabaseFile = "postern.db"
+
+// sqliteBusyTimeout is how long a SQLite writer waits for another
+// (possibly another process's) write transaction to finish.
+const sqliteBusyTimeout = 10 * time.Second
+
+// Open connects to the database o selects, checks it is reachable,
+// applies pending migrations, and returns the Store. Errors are one line
+// that names the file or host:port involved, never a password.
+func Open(ctx context.Context, o Options) (Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	var (
+		db    *sql.DB
+		d     dialect
+		where string
+		err   error
+	)
+	switch {
+	case o.Database == "":
+		db, where, err = openSQLite(ctx, o.DataDir)
+		d = sqliteDialect
+	case strings.HasPrefix(o.Database, "postgres://"), strings.HasPrefix(o.Database, "postgresql://"):
+		db, where, err = openPostgres(ctx, o.Database)
+		d = postgresDialect
+	default:
+		scheme, _, _ := strings.Cut(o.Database, ":")
+		return nil, fmt.Errorf("unsupported database %q: want empty for SQLite in the data dir, or a postgres:// URL", scheme+":...")
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &sqlStore{db: db, where: where, opts: o}
+	s.queries = queries{x: db, d: d, s: s}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s database %s: %w", d.name, where, err)
+	}
+	o.Logger.Info("store opened", "backend", d.name, "database", where)
+	return s, nil
+}
+
+// openSQLite opens (creating if needed) the SQLite database in dataDir.
+func openSQLite(ctx context.Context, dataDir string) (*sql.DB, string, error) {
+	if dataDir == "" {
+		return nil, "", errors.New("open SQLite database: no data dir given")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("create data dir %s: %w", dataDir, pathCause(err))
+	}
+	// Probe writability first: SQLite's own error for a read-only dir
+	// ("unable to open database file") does not say why.
+	probe, err := os.CreateTemp(dataDir, ".postern-write-check-*")
+	if err != nil {
+		return nil, "", fmt.Errorf("data dir %s is not writable: %w", dataDir, pathCause(err))
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+
+	path := filepath.Join(dataDir, DatabaseFile)
+	if strings.ContainsAny(path, "?#") {
+		return nil, "", fmt.Errorf("open SQLite database %s: the path may not contain '?' or '#'", path)
+	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("open SQLite database %s: not a regular file", path)
+	}
+	// Every connection: wait for locks instead of failing, WAL so readers
+	// never block the writer, foreign keys enforced, and write
+	// transactions that take the write lock at BEGIN, so that two
+	// processes can never deadlock upgrading read locks.
+	dsn := path + "?_pragma=busy_timeout(" + strconv.Itoa(int(sqliteBusyTimeout/time.Millisecond)) + ")" +
+		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	if err := pingSQLite(ctx, db); err != nil {
+		db.Close()
+		return nil, "", fmt.Errorf("open SQLite database %s: %s", path, oneLine(err.Error()))
+	}
+	return db, path, nil
+}
+
+// pingSQLite makes sure the file is a usable database: connecting alone
+// succeeds on any file, reading the schema does not.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	var n int
+	return db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n)
+}
+
+// openPostgres connects to the PostgreSQL server that url names.
+func openPostgres(ctx context.Context, url string) (*sql.DB, string, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		msg := "invalid PostgreSQL URL"
+		if cause := errors.Unwrap(err); cause != nil {
+			msg += ": " + cause.Error()
+		}
+		return nil, "", errors.New(msg)
+	}
+	where := net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+	if strings.HasPrefix(cfg.Host, "/") {
+		where = cfg.Host // a Unix socket directory
+	}
+	where += "/" + cfg.Database
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		msg := oneLine(rootCause(err).Error())
+		if cfg.Password != "" {
+			msg = strings.ReplaceAll(msg, cfg.Password, "xxxxx")
+		}
+		return nil, "", fmt.Errorf("connect to PostgreSQL at %s: %s", where, msg)
+	}
+	return db, where, nil
+}
+
+// rootCause returns the innermost error of err's Unwrap chain.
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// oneLine folds a multi-line message into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+// pathCause strips the path from an *fs.PathError, for messages that name
+// the path themselves.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
