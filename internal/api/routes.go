@@ -30,6 +30,11 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/users", a.authed(read(ScopeUsers), a.listUsers))
 	mux.HandleFunc("GET "+p+"/users/{id}", a.authed(read(ScopeUsers), a.getUser))
 
+	// Policy file.
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/acl", a.authed(read(ScopePolicyFile), a.getPolicy))
+	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/acl", a.authed(ScopePolicyFile, a.setPolicy))
+	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/acl/validate", a.authed(read(ScopePolicyFile), a.validatePolicy))
+
 	// Configuration audit log.
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/logging/configuration", a.authed(read(ScopeLogsConfiguration), a.configurationLogs))
 

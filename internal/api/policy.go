@@ -1,0 +1,178 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/tailscale/hujson"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/policy"
+	"github.com/postern/postern/internal/tailnet"
+)
+
+// wantsJSON reports whether the caller asked for JSON rather than HuJSON.
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// writePolicy answers the policy file as HuJSON (the exact saved text) or
+// JSON, with its ETag; ?details=true wraps it as Tailscale does.
+func (a *API) writePolicy(w http.ResponseWriter, r *http.Request, p postern.PolicyFile) {
+	w.Header().Set("ETag", `"`+p.ETag+`"`)
+	if r.URL.Query().Get("details") == "true" {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"acl":      base64.StdEncoding.EncodeToString([]byte(p.Text)),
+			"warnings": []string{},
+			"errors":   nil,
+		})
+		return
+	}
+	if wantsJSON(r) {
+		std, err := hujson.Standardize([]byte(p.Text))
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		var buf bytes.Buffer
+		json.Indent(&buf, std, "", "  ")
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(buf.Bytes())
+		return
+	}
+	w.Header().Set("Content-Type", "application/hujson")
+	io.WriteString(w, p.Text)
+}
+
+func (a *API) getPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+	if _, err := a.tailnetOf(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	cur, err := tailnet.CurrentPolicy(r.Context(), a.st, a.tailnetID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writePolicy(w, r, cur)
+}
+
+// readPolicyBody reads a policy file body (JSON or HuJSON; both parse as
+// HuJSON) as text, keeping comments and positions.
+func readPolicyBody(r *http.Request) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return "", badf("reading request body: %v", err)
+	}
+	if len(b) > maxBody {
+		return "", badf("policy file is larger than %d bytes", maxBody)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "", badf("empty policy file")
+	}
+	return string(b), nil
+}
+
+func (a *API) setPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+	if _, err := a.tailnetOf(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	text, err := readPolicyBody(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ifMatch := strings.Trim(r.Header.Get("If-Match"), `"`)
+	saved, err := a.svc.SetPolicy(r.Context(), p.auditContext(), a.tailnetID, text, ifMatch)
+	if err != nil {
+		a.writePolicyError(w, r, err)
+		return
+	}
+	a.writePolicy(w, r, saved)
+}
+
+// writePolicyError answers a rejected policy: test failures as
+// Tailscale's {"message": "test(s) failed", "data": [...]}.
+func (a *API) writePolicyError(w http.ResponseWriter, r *http.Request, err error) {
+	var te *policy.TestsError
+	if errors.As(err, &te) {
+		body := errorBody{Message: te.Message}
+		for _, d := range te.Data {
+			body.Data = append(body.Data, errorData{User: d.User, Errors: d.Errors})
+		}
+		writeJSON(w, http.StatusBadRequest, body)
+		return
+	}
+	a.writeError(w, r, err)
+}
+
+// validatePolicy checks a policy file, or a JSON array of tests against
+// the policy in force, without saving. Like Tailscale it answers 200 with
+// an empty object when valid and a message (and data) when not.
+func (a *API) validatePolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+	if _, err := a.tailnetOf(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	text, err := readPolicyBody(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if strings.HasPrefix(strings.TrimSpace(text), "[") {
+		text, err = a.withTests(r, text)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	_, err = tailnet.CompilePolicy(r.Context(), a.st, a.tailnetID, text)
+	if err == nil {
+		writeJSON(w, http.StatusOK, struct{}{})
+		return
+	}
+	if postern.ErrorCode(err) != postern.EINVALID {
+		a.writeError(w, r, err)
+		return
+	}
+	var te *policy.TestsError
+	if errors.As(err, &te) {
+		body := errorBody{Message: te.Message}
+		for _, d := range te.Data {
+			body.Data = append(body.Data, errorData{User: d.User, Errors: d.Errors})
+		}
+		writeJSON(w, http.StatusOK, body)
+		return
+	}
+	writeJSON(w, http.StatusOK, errorBody{Message: postern.ErrorMessage(err)})
+}
+
+// withTests returns the policy in force with its tests replaced by the
+// JSON array tests.
+func (a *API) withTests(r *http.Request, tests string) (string, error) {
+	cur, err := tailnet.CurrentPolicy(r.Context(), a.st, a.tailnetID)
+	if err != nil {
+		return "", err
+	}
+	std, err := hujson.Standardize([]byte(cur.Text))
+	if err != nil {
+		return "", err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(std, &m); err != nil {
+		return "", err
+	}
+	std, err = hujson.Standardize([]byte(tests))
+	if err != nil {
+		return "", badf("invalid tests array: %v", err)
+	}
+	m["tests"] = std
+	out, err := json.Marshal(m)
+	return string(out), err
+}
