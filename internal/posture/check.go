@@ -71,6 +71,9 @@ func (c Condition) checkShape(lay layout) error {
 		if !v.IsSet() {
 			return errAt(lay.val(i), "value %d is not set", i+1)
 		}
+		if v.Kind() == postern.KindString && strings.Contains(v.Str(), "'") {
+			return errAt(lay.val(i), "string %q holds a single quote, which the language cannot write", v.Str())
+		}
 	}
 	return nil
 }

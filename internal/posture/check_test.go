@@ -113,6 +113,7 @@ func TestCheckBuiltInCode(t *testing.T) {
 		{"IS SET with value", Condition{Attr: "custom:x", Op: OpIsSet, Values: vals(num(1))}, "takes no value"},
 		{"IN without values", Condition{Attr: "custom:x", Op: OpIn}, "at least one value"},
 		{"== with two values", Condition{Attr: "custom:x", Op: OpEq, Values: vals(num(1), num(2))}, "exactly one value"},
+		{"quote in string", Condition{Attr: "custom:x", Op: OpEq, Values: vals(str("it's"))}, "single quote"},
 		{"unset literal", Condition{Attr: "custom:x", Op: OpEq, Values: vals(postern.Value{})}, "not set"},
 		{"text of another condition", Condition{Attr: "falcon:ztaScore", Op: OpGe, Values: vals(str("x")), Text: "custom:y == 1"}, "is a number"},
 	}

@@ -19,7 +19,8 @@ type Condition struct {
 // String formats c canonically: single spaces, upper-case keywords,
 // literals as postern.Value.String writes them, lists as ['a', 'b'].
 // A bare attribute formats as "attr == true". ParseCondition(c.String())
-// gives back c's Attr, Op and Values.
+// gives back c's Attr, Op and Values whenever c passes Check (a string
+// holding a single quote cannot be written).
 func (c Condition) String() string {
 	var b strings.Builder
 	b.WriteString(c.Attr)
