@@ -55,12 +55,12 @@ type topologyFile struct {
 		Role  string `json:"role"`
 	} `json:"users"`
 	Nodes map[string]struct {
-		IPv4           string   `json:"ipv4"`
-		IPv6           string   `json:"ipv6"`
-		Tags           []string `json:"tags"`
-		User           *string  `json:"user"`
-		RoutableIPs    []string `json:"routable_ips"`
-		ApprovedRoutes []string `json:"approved_routes"`
+		IPv4           string                   `json:"ipv4"`
+		IPv6           string                   `json:"ipv6"`
+		Tags           []string                 `json:"tags"`
+		User           *string                  `json:"user"`
+		RoutableIPs    []string                 `json:"routable_ips"`
+		ApprovedRoutes []string                 `json:"approved_routes"`
 		Attributes     map[string]postern.Value `json:"attributes"`
 	} `json:"nodes"`
 }
