@@ -85,7 +85,7 @@ func apikeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlagSet("apikey create", "apikey create [flags]", stderr)
 	storeFlags(fs, &cfg)
 	expiry := 90 * 24 * time.Hour
-	fs.Var(durationFlag{&expiry}, "expiry", "lifetime, e.g. 90d or 12h (default 90d)")
+	fs.Var(durationFlag{&expiry}, "expiry", "lifetime, e.g. 90d or 12h")
 	user := fs.String("user", "", "the user the key acts as (default: the tailnet owner)")
 	desc := fs.String("description", "", "a note to tell keys apart")
 	if _, err := parse(fs, args); err != nil {
@@ -115,7 +115,7 @@ func authkeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var r tailnet.KeyRequest
 	r.Type = postern.KeyTypeAuth
 	r.Expiry = 24 * time.Hour
-	fs.Var(durationFlag{&r.Expiry}, "expiry", "lifetime, e.g. 24h or 7d (default 24h)")
+	fs.Var(durationFlag{&r.Expiry}, "expiry", "lifetime, e.g. 24h or 7d")
 	user := fs.String("user", "", "the user devices joining with the key belong to (default: the tailnet owner)")
 	fs.BoolVar(&r.Reusable, "reusable", false, "allow more than one device to join with the key")
 	fs.BoolVar(&r.Ephemeral, "ephemeral", false, "devices are removed when they log out or stay offline")

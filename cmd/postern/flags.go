@@ -47,7 +47,10 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if err == flag.ErrHelp {
+				return nil, err
+			}
+			return nil, usageError{err}
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -92,3 +95,6 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// usageError is a flag error the FlagSet has already printed with usage.
+type usageError struct{ error }

@@ -41,6 +41,9 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
+	if errors.As(err, new(usageError)) {
+		os.Exit(2) // the flag package already said what was wrong
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "postern:", err)
 		os.Exit(1)

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -109,8 +110,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
+	absDir, _ := filepath.Abs(cfg.DataDir)
 	s.log.Info("postern listening", "addr", ln.Addr().String(), "server_url", s.cfg.ServerURL,
-		"data_dir", cfg.DataDir, "database", st.Backend())
+		"data_dir", absDir, "database", st.Backend())
 	return s, nil
 }
 
