@@ -177,4 +177,3 @@ func TestTestsWithPostureAttrs(t *testing.T) {
 		})
 	}
 }
-
