@@ -47,6 +47,9 @@ func FuzzParseCondition(f *testing.F) {
 			}
 			return
 		}
+		if !validAttr(c.Attr) {
+			t.Fatalf("ParseCondition(%q) accepted attribute %q, which validAttr rejects", s, c.Attr)
+		}
 		canon := c.String()
 		c2, err := ParseCondition(canon)
 		if err != nil {
