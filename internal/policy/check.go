@@ -63,11 +63,19 @@ func (c *Compiled) Check(src int64, dst netip.Addr, proto int, port uint16) Deci
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	srcAddr := c.nodes[s].IPv4
+	if dst.Is6() {
+		srcAddr = c.nodes[s].IPv6
+	}
+	if !srcAddr.IsValid() {
+		return Decision{Reason: "the source has no address of the destination's family"}
+	}
 	best := -1
 	var cands []int
 	consider := func(ri int, leg Leg, dstNode int) {
 		cr := c.rules[ri]
-		if !legAllows(leg, proto, port) || !legCoversAddr(c, leg, dst, dstNode, s) {
+		if !legAllows(leg, proto, port) || !legCoversAddr(c, leg, dst, dstNode, s) ||
+			!(cr.nodeOnly || cr.srcSet.Contains(srcAddr)) {
 			return
 		}
 		if cr.srcOK.has(s) {

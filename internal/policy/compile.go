@@ -5,7 +5,10 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"slices"
 	"sync"
+
+	"go4.org/netipx"
 
 	"github.com/postern/postern/internal/posture"
 )
@@ -53,7 +56,9 @@ type crule struct {
 	postures []int    // effective srcPosture; nil when none applies
 	srcAll   bitset   // nodes the src selectors match, ignoring posture
 	srcOK    bitset   // srcAll narrowed to nodes meeting a posture (== srcAll without postures)
-	srcStrs  []string // SrcIPs when no posture applies
+	srcSet   *netipx.IPSet // every source address, ignoring posture
+	nodeOnly bool          // every source selector names nodes: both their addresses are in srcSet
+	srcStrs  []string      // SrcIPs when no posture applies
 	static   []string // SrcIPs outside the tailnet's address space, kept when postures apply
 	srcKey   int      // identical SrcIPs share a key, so the filter merges them
 	dstNodes bitset   // nodes a non-self leg covers
@@ -193,6 +198,8 @@ func (c *Compiled) compileRule(ri int, r *Rule) *crule {
 	cr := &crule{r: r, postures: c.effectivePostures(r)}
 	var set *ipSetBuilder
 	cr.srcAll, set = c.resolveSrc(r.Src)
+	cr.srcSet, _ = set.b.IPSet()
+	cr.nodeOnly = !slices.ContainsFunc(r.Src, func(s Selector) bool { return s.Kind == SelPrefix || s.Kind == SelIPSet })
 	if cr.postures == nil {
 		cr.srcOK = cr.srcAll
 		cr.srcStrs = set.strings()

@@ -73,7 +73,17 @@ func (c *Compiled) filterLocked(n int) []tailcfg.FilterRule {
 // outside the tailnet plus the addresses of the nodes that pass.
 func (c *Compiled) postureSources(cr *crule) []string {
 	src := append([]string(nil), cr.static...)
-	cr.srcOK.each(func(i int) { src = append(src, c.addrStrs[i]...) })
+	cr.srcOK.each(func(i int) {
+		if cr.nodeOnly {
+			src = append(src, c.addrStrs[i]...)
+			return
+		}
+		for k, a := range c.nodes[i].addrs() {
+			if cr.srcSet.Contains(a) {
+				src = append(src, c.addrStrs[i][k])
+			}
+		}
+	})
 	return src
 }
 
