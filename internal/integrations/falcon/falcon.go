@@ -45,6 +45,9 @@ type Client struct {
 	log  *slog.Logger
 	now  func() time.Time
 
+	// Batch sizes; New sets the defaults, tests shrink them.
+	scrollLimit, detailsBatch, ztaBatch int
+
 	mu      sync.Mutex // guards the cached token; held while fetching one
 	token   string
 	expires time.Time
@@ -77,6 +80,10 @@ func New(cfg integrations.Config) (*Client, error) {
 		base: strings.TrimRight(cfg.BaseURL, "/"),
 		log:  log.With("provider", postern.ProviderFalcon),
 		now:  now,
+
+		scrollLimit:  scrollLimit,
+		detailsBatch: detailsBatch,
+		ztaBatch:     ztaBatch,
 	}, nil
 }
 
@@ -108,13 +115,13 @@ func (c *Client) describe(ctx context.Context, aids []string) ([]device, map[str
 
 	type job func(ctx context.Context) error
 	var (
-		jobs   []job
+		jobs  []job
 		mu    sync.Mutex // guards hosts and zta
 		hosts = make([]device, 0, len(aids))
 		zta   = make(map[string]assessment, len(aids))
 	)
-	for i := 0; i < len(aids); i += detailsBatch {
-		batch := aids[i:min(i+detailsBatch, len(aids))]
+	for i := 0; i < len(aids); i += c.detailsBatch {
+		batch := aids[i:min(i+c.detailsBatch, len(aids))]
 		jobs = append(jobs, func(ctx context.Context) error {
 			ds, err := c.details(ctx, batch)
 			if err != nil {
@@ -126,8 +133,8 @@ func (c *Client) describe(ctx context.Context, aids []string) ([]device, map[str
 			return nil
 		})
 	}
-	for i := 0; i < len(aids); i += ztaBatch {
-		batch := aids[i:min(i+ztaBatch, len(aids))]
+	for i := 0; i < len(aids); i += c.ztaBatch {
+		batch := aids[i:min(i+c.ztaBatch, len(aids))]
 		jobs = append(jobs, func(ctx context.Context) error {
 			as, err := c.assessments(ctx, batch)
 			if err != nil {

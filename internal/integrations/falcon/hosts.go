@@ -14,14 +14,14 @@ import (
 func (c *Client) scroll(ctx context.Context) ([]string, error) {
 	var (
 		aids   []string
-		seen   = make(map[string]struct{})
+		seen   map[string]struct{}
 		offset string
 	)
 	for page := 1; ; page++ {
 		if page > maxPages {
 			return nil, fmt.Errorf("more than %d scroll pages, giving up", maxPages)
 		}
-		q := url.Values{"limit": {strconv.Itoa(scrollLimit)}}
+		q := url.Values{"limit": {strconv.Itoa(c.scrollLimit)}}
 		if offset != "" {
 			q.Set("offset", offset)
 		}
@@ -29,12 +29,17 @@ func (c *Client) scroll(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("scroll page %d: %w", page, err)
 		}
-		e, err := decode[string](body, fmt.Sprintf("scroll page %d", page))
+		e, err := decode[string](body, fmt.Sprintf("scroll page %d", page), c.scrollLimit)
 		if err != nil {
 			return nil, err
 		}
 		if len(e.Resources) == 0 {
 			return aids, nil
+		}
+		if aids == nil {
+			total := min(max(e.Meta.Pagination.Total, len(e.Resources)), 1<<20) // trust the total only so far
+			aids = make([]string, 0, total)
+			seen = make(map[string]struct{}, total)
 		}
 		fresh := 0
 		for _, aid := range e.Resources {
@@ -73,7 +78,7 @@ func (c *Client) details(ctx context.Context, aids []string) ([]device, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := decode[device](body, "device details")
+	e, err := decode[device](body, "device details", len(aids))
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +93,7 @@ func (c *Client) assessments(ctx context.Context, aids []string) ([]assessment, 
 	if err != nil {
 		return nil, err
 	}
-	e, err := decode[assessment](body, "zero trust assessments")
+	e, err := decode[assessment](body, "zero trust assessments", len(aids))
 	if err != nil {
 		return nil, err
 	}

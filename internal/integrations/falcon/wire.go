@@ -34,8 +34,13 @@ type envelope[T any] struct {
 // decode parses body into an envelope. Errors in a 2xx body fail the
 // request, except "not found" entries: the entity endpoints report unknown
 // ids that way while answering for the others.
-func decode[T any](body []byte, what string) (*envelope[T], error) {
+// capacity, if non-zero, is how many resources to expect, so that
+// decoding does not grow the slice step by step.
+func decode[T any](body []byte, what string, capacity int) (*envelope[T], error) {
 	var e envelope[T]
+	if capacity > 0 {
+		e.Resources = make([]T, 0, capacity)
+	}
 	if err := json.Unmarshal(body, &e); err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", what, err)
 	}

@@ -1,0 +1,67 @@
+package falcon
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests[EndpointToken]++
+	f := s.faultLocked(EndpointToken, 0, "")
+	s.mu.Unlock()
+	if s.applyFault(w, r, EndpointToken, f) {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.writeError(w, EndpointToken, http.StatusBadRequest, "invalid form body")
+		return
+	}
+	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+
+	s.mu.Lock()
+	if id == "" || id != s.clientID || secret != s.secret {
+		s.mu.Unlock()
+		s.writeError(w, EndpointToken, http.StatusForbidden, msgTokenRefused)
+		return
+	}
+	tok := randomHex(32)
+	ttl := s.tokenTTL
+	s.tokens[tok] = time.Now().Add(ttl)
+	region := s.region
+	s.mu.Unlock()
+
+	w.Header().Set("X-Cs-Region", region)
+	w.Header().Set("X-Ratelimit-Limit", "300")
+	w.Header().Set("X-Ratelimit-Remaining", "299")
+	s.writeJSON(w, http.StatusCreated, tokenResponse{AccessToken: tok, TokenType: "bearer", ExpiresIn: int(ttl / time.Second)}, f != nil && f.Truncate)
+}
+
+// authed wraps an API handler with request counting and the bearer check.
+func (s *Server) authed(ep Endpoint, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		s.mu.Lock()
+		s.requests[ep]++
+		exp, ok := s.tokens[tok]
+		if ok && time.Now().After(exp) {
+			delete(s.tokens, tok)
+			ok = false
+		}
+		s.mu.Unlock()
+		if !ok {
+			s.writeError(w, ep, http.StatusUnauthorized, msgBadBearer)
+			return
+		}
+		w.Header().Set("X-Ratelimit-Limit", "6000")
+		w.Header().Set("X-Ratelimit-Remaining", "5999")
+		h(w, r)
+	}
+}

@@ -1,0 +1,126 @@
+package falcon
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// meta is the "meta" object of every response.
+type meta struct {
+	QueryTime  float64 `json:"query_time"`
+	Pagination any     `json:"pagination,omitempty"`
+	PoweredBy  string  `json:"powered_by"`
+	TraceID    string  `json:"trace_id"`
+}
+
+type apiError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error messages, verbatim from real responses (provider-apis.md §4).
+const (
+	msgTokenRefused = "Failed to issue access token - Not Authorized"
+	msgBadBearer    = "access denied, invalid bearer token"
+	msgForbidden    = "access denied, authorization failed"
+	msgRateLimited  = "API rate limit exceeded."
+)
+
+func newMeta(poweredBy string) meta {
+	return meta{QueryTime: 0.004512, PoweredBy: poweredBy, TraceID: traceID()}
+}
+
+func traceID() string {
+	h := randomHex(16)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// writeJSON sends v with status and its Content-Length, cutting the body
+// in half if truncate. Buffers are pooled so that serving large listings
+// costs the fake little memory.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any, truncate bool) {
+	buf := s.bufs.Get().(*bytes.Buffer)
+	defer s.bufs.Put(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		buf.Reset()
+		status = http.StatusInternalServerError
+		fmt.Fprintf(buf, `{"errors":[{"code":500,"message":%q}]}`, err.Error())
+	}
+	body := buf.Bytes()
+	if truncate {
+		body = body[:len(body)/2]
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("X-Cs-Traceid", traceID())
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// writeError sends the vendor's error envelope for status.
+func (s *Server) writeError(w http.ResponseWriter, ep Endpoint, status int, msg string) {
+	poweredBy := "crowdstrike-api-gateway"
+	if ep == EndpointToken {
+		poweredBy = "csam"
+	}
+	if msg == "" {
+		msg = errorMessage(ep, status)
+	}
+	s.writeJSON(w, status, struct {
+		Meta   meta       `json:"meta"`
+		Errors []apiError `json:"errors"`
+	}{newMeta(poweredBy), []apiError{{Code: status, Message: msg}}}, false)
+}
+
+func errorMessage(ep Endpoint, status int) string {
+	switch {
+	case ep == EndpointToken && (status == http.StatusUnauthorized || status == http.StatusForbidden):
+		return msgTokenRefused
+	case status == http.StatusUnauthorized:
+		return msgBadBearer
+	case status == http.StatusForbidden:
+		return msgForbidden
+	case status == http.StatusTooManyRequests:
+		return msgRateLimited
+	}
+	return http.StatusText(status)
+}
+
+// applyFault delays and, for a status fault, answers the request. It
+// reports whether the request was answered (or abandoned).
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, ep Endpoint, f *Fault) bool {
+	if f == nil {
+		return false
+	}
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return true
+		case <-s.closed:
+			t.Stop()
+			return true
+		}
+	}
+	if f.Status == 0 {
+		return false
+	}
+	if f.Status == http.StatusTooManyRequests {
+		ra := f.RetryAfter
+		if ra <= 0 {
+			ra = time.Second
+		}
+		w.Header().Set("X-Ratelimit-Limit", "6000")
+		w.Header().Set("X-Ratelimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-RetryAfter", strconv.FormatInt(time.Now().Add(ra).Unix(), 10))
+	}
+	s.writeError(w, ep, f.Status, "")
+	return true
+}
