@@ -32,16 +32,13 @@ func (q *queries) AppendAudit(ctx context.Context, e *postern.AuditEvent) error 
 	}
 	for range appendAuditAttempts {
 		id := randInt53()
-		err = q.savepoint(ctx, func() error {
-			_, err := q.exec(ctx, `INSERT INTO audit_events (id, tailnet_id, event_time, type, event_group_id, origin,
+		_, err = q.exec(ctx, `INSERT INTO audit_events (id, tailnet_id, event_time, type, event_group_id, origin,
 				actor_id, actor_type, actor_login, actor_display_name, actor_tags, target_id, target_name, target_type,
 				target_ephemeral, target_property, action, event_name, old_value, new_value, action_details, error)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				id, e.TailnetID, toNanos(e.EventTime), e.Type, e.EventGroupID, e.Origin,
-				e.Actor.ID, e.Actor.Type, e.Actor.LoginName, e.Actor.DisplayName, tags, e.Target.ID, e.Target.Name, e.Target.Type,
-				e.Target.IsEphemeral, e.Target.Property, e.Action, e.EventName(), string(e.Old), string(e.New), e.ActionDetails, e.Error)
-			return err
-		})
+			id, e.TailnetID, toNanos(e.EventTime), e.Type, e.EventGroupID, e.Origin,
+			e.Actor.ID, e.Actor.Type, e.Actor.LoginName, e.Actor.DisplayName, tags, e.Target.ID, e.Target.Name, e.Target.Type,
+			e.Target.IsEphemeral, e.Target.Property, e.Action, e.EventName(), string(e.Old), string(e.New), e.ActionDetails, e.Error)
 		if err == nil {
 			e.ID = id
 			return nil

@@ -109,8 +109,22 @@ func (q *queries) savepoint(ctx context.Context, fn func() error) error {
 	return nil
 }
 
+// exec runs a write. In a PostgreSQL transaction it runs inside a
+// savepoint: PostgreSQL aborts the whole transaction on a failed
+// statement, SQLite only the statement, and callers rely on SQLite's
+// behaviour (a conflict inside InTx leaves the transaction usable).
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return q.x.ExecContext(ctx, q.d.rebind(query), args...)
+	query = q.d.rebind(query)
+	if !q.tx || q.d.name != "postgres" {
+		return q.x.ExecContext(ctx, query, args...)
+	}
+	var res sql.Result
+	err := q.savepoint(ctx, func() error {
+		var err error
+		res, err = q.x.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

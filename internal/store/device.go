@@ -55,7 +55,7 @@ func (q *queries) CreateDevice(ctx context.Context, d *postern.Device) error {
 			}
 			c.Name = name
 		}
-		err := q.savepoint(ctx, func() error { return q.insertDevice(ctx, &c) })
+		err := q.insertDevice(ctx, &c)
 		if err == nil {
 			*d = c
 			return nil

@@ -49,11 +49,8 @@ func (q *queries) SavePolicy(ctx context.Context, p *postern.PolicyFile) error {
 			p.TailnetID).Scan(&last); err != nil {
 			return fmt.Errorf("save policy file: read last version: %w", err)
 		}
-		err = q.savepoint(ctx, func() error {
-			_, err := q.exec(ctx, `INSERT INTO policy_files (tailnet_id, version, text, etag, updated_by, updated)
-				VALUES (?, ?, ?, ?, ?, ?)`, p.TailnetID, last+1, p.Text, etag, p.UpdatedBy, toNanos(updated))
-			return err
-		})
+		_, err = q.exec(ctx, `INSERT INTO policy_files (tailnet_id, version, text, etag, updated_by, updated)
+			VALUES (?, ?, ?, ?, ?, ?)`, p.TailnetID, last+1, p.Text, etag, p.UpdatedBy, toNanos(updated))
 		switch {
 		case err == nil:
 			p.Version, p.ETag, p.Updated = last+1, etag, updated
