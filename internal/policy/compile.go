@@ -3,9 +3,9 @@ package policy
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
-	"slices"
 	"sync"
 
 	"go4.org/netipx"
@@ -53,16 +53,16 @@ type addrNode struct {
 // crule is a compiled Rule.
 type crule struct {
 	r        *Rule
-	postures []int    // effective srcPosture; nil when none applies
-	srcAll   bitset   // nodes the src selectors match, ignoring posture
-	srcOK    bitset   // srcAll narrowed to nodes meeting a posture (== srcAll without postures)
+	postures []int         // effective srcPosture; nil when none applies
+	srcAll   bitset        // nodes the src selectors match, ignoring posture
+	srcOK    bitset        // srcAll narrowed to nodes meeting a posture (== srcAll without postures)
 	srcSet   *netipx.IPSet // every source address, ignoring posture
 	nodeOnly bool          // every source selector names nodes: both their addresses are in srcSet
 	srcStrs  []string      // SrcIPs when no posture applies
-	static   []string // SrcIPs outside the tailnet's address space, kept when postures apply
-	srcKey   int      // identical SrcIPs share a key, so the filter merges them
-	dstNodes bitset   // nodes a non-self leg covers
-	self     bool     // some leg is autogroup:self
+	static   []string      // SrcIPs outside the tailnet's address space, kept when postures apply
+	srcKey   int           // identical SrcIPs share a key, so the filter merges them
+	dstNodes bitset        // nodes a non-self leg covers
+	self     bool          // some leg is autogroup:self
 }
 
 // legRef says that leg of rule covers a node, sending these IPs.
