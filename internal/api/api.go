@@ -12,9 +12,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/policy"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/tailnet"
 )
@@ -25,6 +27,14 @@ type Config struct {
 	TailnetID  string       // the default tailnet, which "-" names
 	BaseDomain string       // MagicDNS suffix for device names, e.g. "example.postern.internal"
 	Logger     *slog.Logger // nil: discard
+	// Decisions answers access questions from the policy in force; nil
+	// disables the access endpoint.
+	Decisions Decider
+}
+
+// Decider answers whether a device may reach an address, and why.
+type Decider interface {
+	Check(src int64, dst netip.Addr, proto int, port uint16) policy.Decision
 }
 
 // API is the HTTP API. Mount Handler at "/api/v2/".
@@ -35,6 +45,7 @@ type API struct {
 	baseDomain string
 	log        *slog.Logger
 	limiter    *failLimiter
+	decisions  Decider
 }
 
 // New returns the API for cfg.
@@ -50,6 +61,7 @@ func New(cfg Config) *API {
 		baseDomain: cfg.BaseDomain,
 		log:        log,
 		limiter:    newFailLimiter(cfg.Service.Now),
+		decisions:  cfg.Decisions,
 	}
 }
 

@@ -57,8 +57,8 @@ func TestPolicyFile(t *testing.T) {
 		if apiStatus(err) != 400 || !strings.Contains(err.Error(), `tag not found: "tag:nope"`) {
 			t.Fatalf("got %v, want 400 naming the unknown tag", err)
 		}
-		if !strings.Contains(err.Error(), "7:") {
-			t.Errorf("got %v, want the line (7) of the bad value", err)
+		if !strings.Contains(err.Error(), "6:62:") {
+			t.Errorf("got %v, want the position (6:62) of the bad value", err)
 		}
 		if cur, _ := pf.Raw(ctx); cur.HuJSON != goodPolicy {
 			t.Errorf("policy changed by a rejected save")

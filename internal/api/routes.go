@@ -12,6 +12,8 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/device/{id}/tags", a.authed(ScopeDevicesCore, a.setDeviceTags))
 	mux.HandleFunc("POST "+p+"/device/{id}/expire", a.authed(ScopeDevicesCore, a.expireDevice))
 
+	mux.HandleFunc("GET "+p+"/device/{id}/access", a.authed(read(ScopeDevicesCore), a.access))
+
 	// Posture attributes.
 	mux.HandleFunc("GET "+p+"/device/{id}/attributes", a.authed(read(ScopeDevicesPosture), a.getAttributes))
 	mux.HandleFunc("POST "+p+"/device/{id}/attributes/{key}", a.authed(ScopeDevicesPosture, a.setAttribute))

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -187,3 +188,9 @@ func (e *Engine) Filter(deviceID int64) []tailcfg.FilterRule { return e.Compiled
 func (e *Engine) Peers(deviceID int64) []int64 { return e.Compiled().Peers(deviceID) }
 
 var _ control.Policy = (*Engine)(nil)
+
+// Check answers whether device src may reach dst with proto and port
+// under the policy in force, and why.
+func (e *Engine) Check(src int64, dst netip.Addr, proto int, port uint16) policy.Decision {
+	return e.Compiled().Check(src, dst, proto, port)
+}

@@ -21,6 +21,8 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/api"
+	"github.com/postern/postern/internal/control"
+	"github.com/postern/postern/internal/netmap"
 	"github.com/postern/postern/internal/secret"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/tailnet"
@@ -49,6 +51,9 @@ type Server struct {
 	tailnet postern.Tailnet
 	svc     *tailnet.Service
 	api     *api.API
+	engine  *netmap.Engine
+	control *control.Server
+	cancel  context.CancelFunc // stops background loops
 	metrics *prometheus.Registry
 	done    chan error // receives the HTTP server's exit
 }
@@ -99,7 +104,15 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.tailnet = t
 
-	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log})
+	if err := s.startPlanes(ctx); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.stopPlanes()
+		}
+	}()
+	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, BaseDomain: baseDomain})
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -151,6 +164,7 @@ func (s *Server) Tailnet() postern.Tailnet { return s.tailnet }
 func (s *Server) Wait(ctx context.Context) error {
 	select {
 	case err := <-s.done:
+		s.stopPlanes()
 		s.store.Close()
 		return fmt.Errorf("serving http: %w", err)
 	case <-ctx.Done():
@@ -164,6 +178,7 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	herr := s.http.Shutdown(ctx)
+	s.stopPlanes()
 	serr := s.store.Close()
 	s.log.Info("postern stopped")
 	return errors.Join(herr, serr)
