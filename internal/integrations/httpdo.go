@@ -114,7 +114,7 @@ func send(client *http.Client, req *http.Request) ([]byte, http.Header, error) {
 		return nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := readBody(resp)
 	if err != nil {
 		return nil, resp.Header, fmt.Errorf("%s %s: reading body: %w", req.Method, req.URL.Redacted(), err)
 	}
@@ -126,6 +126,21 @@ func send(client *http.Client, req *http.Request) ([]byte, http.Header, error) {
 		return nil, resp.Header, &StatusError{Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode, Body: snippet}
 	}
 	return body, resp.Header, nil
+}
+
+// readBody reads at most maxBody bytes, sizing the buffer from
+// Content-Length when the server sent one: pages of vendor listings run to
+// megabytes, and growing a buffer by doubling copies each one twice over.
+func readBody(resp *http.Response) ([]byte, error) {
+	r := io.LimitReader(resp.Body, maxBody)
+	if resp.ContentLength <= 0 || resp.ContentLength > maxBody {
+		return io.ReadAll(r)
+	}
+	// net/http ends the body after Content-Length bytes, and reports a
+	// shorter one as io.ErrUnexpectedEOF, a transport error that is retried.
+	buf := make([]byte, resp.ContentLength)
+	n, err := io.ReadFull(r, buf)
+	return buf[:n], err
 }
 
 func backoff(rp RetryPolicy, attempt int) time.Duration {

@@ -29,7 +29,7 @@ type Host struct {
 	HardwareSerial string // may be empty, as for Linux VMs
 	HardwareModel  string
 	Status         string    // empty means "online"
-	SeenTime       time.Time // zero means the server's current time
+	SeenTime       time.Time // zero means when the host was stored
 	Policies       []Policy
 }
 
@@ -54,6 +54,7 @@ type Server struct {
 	hosts    map[uint]Host
 	order    []uint // host ids, sorted; nil when the set of hosts changed
 	nextID   uint
+	encoded  map[uint]*[2][]byte // host JSON without and with policies, built on demand
 	faults   []*Fault
 	requests int
 }
@@ -61,10 +62,11 @@ type Server struct {
 // NewServer starts a fake Fleet server that accepts the API token token.
 func NewServer(token string) *Server {
 	s := &Server{
-		token:  token,
-		hosts:  make(map[uint]Host),
-		nextID: 1,
-		closed: make(chan struct{}),
+		token:   token,
+		hosts:   make(map[uint]Host),
+		encoded: make(map[uint]*[2][]byte),
+		nextID:  1,
+		closed:  make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+HostsPath, s.serveHosts)
@@ -97,6 +99,7 @@ func (s *Server) SetHosts(hosts []Host) []Host {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hosts = make(map[uint]Host, len(hosts))
+	s.encoded = make(map[uint]*[2][]byte, len(hosts))
 	s.order = nil
 	out := make([]Host, len(hosts))
 	for i, h := range hosts {
@@ -122,10 +125,14 @@ func (s *Server) putLocked(h Host) Host {
 		s.nextID++
 	}
 	h.Policies = slices.Clone(h.Policies)
+	if h.SeenTime.IsZero() {
+		h.SeenTime = time.Now().UTC().Truncate(time.Second)
+	}
 	if _, ok := s.hosts[h.ID]; !ok {
 		s.order = nil
 	}
 	s.hosts[h.ID] = h
+	delete(s.encoded, h.ID)
 	return h
 }
 
@@ -142,6 +149,7 @@ func (s *Server) Update(id uint, change func(*Host)) bool {
 	change(&h)
 	h.ID = id
 	s.hosts[id] = h
+	delete(s.encoded, id)
 	return true
 }
 
@@ -166,6 +174,7 @@ func (s *Server) RemoveHost(id uint) {
 	defer s.mu.Unlock()
 	if _, ok := s.hosts[id]; ok {
 		delete(s.hosts, id)
+		delete(s.encoded, id)
 		s.order = nil
 	}
 }
