@@ -72,8 +72,14 @@ func (q *queries) CreateDevice(ctx context.Context, d *postern.Device) error {
 			retry = autoID
 		case "devices_node_id_uniq":
 			retry = autoNodeID
-		case "devices_ipv4_uniq", "devices_ipv6_uniq":
+		case "devices_ipv4_uniq":
 			retry = autoV4 && autoV6
+		case "devices_ipv6_uniq":
+			retry = autoV4 && autoV6
+			if !retry && autoV6 {
+				// The IPv6 address was derived from the caller's IPv4.
+				return conflict("address %s is in use in the tailnet", c.IPv4)
+			}
 		case "devices_name_uniq":
 			retry = autoName
 		}
