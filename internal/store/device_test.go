@@ -151,9 +151,9 @@ func TestDeviceConflicts(t *testing.T) {
 			change func(*postern.Device)
 			want   string
 		}{
-			"name": {func(x *postern.Device) { x.Name = "web-1" }, `a device named "web-1" exists in the tailnet`},
-			"ipv4": {func(x *postern.Device) { x.IPv4 = d.IPv4 }, "address 100.64.0.7 is in use in the tailnet"},
-			"ipv6": {func(x *postern.Device) { x.IPv6 = d.IPv6 }, "address fd7a:115c:a1e0::6440:7 is in use in the tailnet"},
+			"name":     {func(x *postern.Device) { x.Name = "web-1" }, `a device named "web-1" exists in the tailnet`},
+			"ipv4":     {func(x *postern.Device) { x.IPv4 = d.IPv4 }, "address 100.64.0.7 is in use in the tailnet"},
+			"ipv6":     {func(x *postern.Device) { x.IPv6 = d.IPv6 }, "address fd7a:115c:a1e0::6440:7 is in use in the tailnet"},
 			"node key": {func(x *postern.Device) { x.NodeKey = d.NodeKey }, "a device with node key nodekey:2222 exists"},
 			"id":       {func(x *postern.Device) { x.ID = d.ID }, fmt.Sprintf("a device with id %d exists", d.ID)},
 		} {
