@@ -30,6 +30,8 @@ type Config struct {
 	// Decisions answers access questions from the policy in force; nil
 	// disables the access endpoint.
 	Decisions Decider
+	// Syncer runs integration syncs on demand; nil disables them.
+	Syncer Syncer
 }
 
 // Decider answers whether a device may reach an address, and why.
@@ -46,6 +48,7 @@ type API struct {
 	log        *slog.Logger
 	limiter    *failLimiter
 	decisions  Decider
+	syncer     Syncer
 }
 
 // New returns the API for cfg.
@@ -62,6 +65,7 @@ func New(cfg Config) *API {
 		log:        log,
 		limiter:    newFailLimiter(cfg.Service.Now),
 		decisions:  cfg.Decisions,
+		syncer:     cfg.Syncer,
 	}
 }
 

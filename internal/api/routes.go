@@ -20,6 +20,14 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE "+p+"/device/{id}/attributes/{key}", a.authed(ScopeDevicesPosture, a.deleteAttribute))
 	mux.HandleFunc("PATCH "+p+"/tailnet/{tailnet}/device-attributes", a.authed(ScopeDevicesPosture, a.batchAttributes))
 
+	// Posture integrations.
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/posture/integrations", a.authed(read(ScopeFeatureSettings), a.listIntegrations))
+	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/posture/integrations", a.authed(ScopeFeatureSettings, a.createIntegration))
+	mux.HandleFunc("GET "+p+"/posture/integrations/{id}", a.authed(read(ScopeFeatureSettings), a.getIntegration))
+	mux.HandleFunc("PATCH "+p+"/posture/integrations/{id}", a.authed(ScopeFeatureSettings, a.patchIntegration))
+	mux.HandleFunc("DELETE "+p+"/posture/integrations/{id}", a.authed(ScopeFeatureSettings, a.deleteIntegration))
+	mux.HandleFunc("POST "+p+"/posture/integrations/{id}/sync", a.authed(ScopeFeatureSettings, a.syncIntegration))
+
 	// Keys.
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/keys", a.authed(read(ScopeAuthKeys), a.listKeys))
 	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/keys", a.authed(ScopeAuthKeys, a.createKey))

@@ -245,3 +245,6 @@ func unwrapSyscall(err error) error {
 	}
 	return err
 }
+
+// DataDir is the server's data directory.
+func (s *Server) DataDir() string { return s.cfg.DataDir }

@@ -1,0 +1,165 @@
+package tailnet
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/integrations"
+	"github.com/postern/postern/internal/store"
+)
+
+// Providers are the posture integration providers Postern can sync.
+var Providers = []string{postern.ProviderFleet, postern.ProviderKandji, postern.ProviderSentinelOne, postern.ProviderFalcon}
+
+// IntegrationConfig is the writable configuration of an integration.
+// Nil fields keep their value on update.
+type IntegrationConfig struct {
+	CloudID, ClientID, TenantID, ClientSecret *string
+}
+
+// validateIntegration checks what a provider needs.
+func validateIntegration(in *postern.Integration) error {
+	known := false
+	for _, p := range Providers {
+		known = known || p == in.Provider
+	}
+	if !known {
+		return postern.Errorf(postern.EINVALID, "unknown provider %q (want one of fleet, kandji, sentinelone, falcon)", in.Provider)
+	}
+	if in.ClientSecret == "" {
+		return postern.Errorf(postern.EINVALID, "clientSecret is required for %s", in.Provider)
+	}
+	if in.Provider == postern.ProviderFalcon && in.ClientID == "" {
+		return postern.Errorf(postern.EINVALID, "clientId is required for falcon")
+	}
+	if _, err := integrations.BaseURL(in.Provider, in.CloudID); err != nil {
+		return postern.Errorf(postern.EINVALID, "cloudId: %v", err)
+	}
+	return nil
+}
+
+// integrationSummary is what the audit log records: never the secret.
+func integrationSummary(in postern.Integration) map[string]string {
+	return map[string]string{"provider": in.Provider, "cloudId": in.CloudID, "clientId": in.ClientID, "tenantId": in.TenantID}
+}
+
+// CreateIntegration adds a posture integration; a tailnet has at most one
+// per provider (ECONFLICT).
+func (s *Service) CreateIntegration(ctx context.Context, ac audit.Context, tailnetID, provider string, c IntegrationConfig) (postern.Integration, error) {
+	in := postern.Integration{TailnetID: tailnetID, Provider: provider, ConfigUpdated: s.now().UTC()}
+	applyConfig(&in, c)
+	if err := validateIntegration(&in); err != nil {
+		return in, err
+	}
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		all, err := q.Integrations(ctx, tailnetID)
+		if err != nil {
+			return err
+		}
+		for _, o := range all {
+			if o.Provider == provider {
+				return postern.Errorf(postern.ECONFLICT, "there is already a %s integration (%s); only one integration for each provider", provider, o.ID)
+			}
+		}
+		if err := q.CreateIntegration(ctx, &in); err != nil {
+			return err
+		}
+		return s.auditIntegration(ctx, q, ac, tailnetID, "CREATE", nil, integrationSummary(in))
+	})
+	if err != nil {
+		return in, fmt.Errorf("creating %s integration: %w", provider, err)
+	}
+	return in, nil
+}
+
+func applyConfig(in *postern.Integration, c IntegrationConfig) {
+	for dst, src := range map[*string]*string{&in.CloudID: c.CloudID, &in.ClientID: c.ClientID, &in.TenantID: c.TenantID, &in.ClientSecret: c.ClientSecret} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+}
+
+func (s *Service) auditIntegration(ctx context.Context, q store.Queries, ac audit.Context, tailnetID, action string, old, new any) error {
+	t, err := q.Tailnet(ctx, tailnetID)
+	if err != nil {
+		return err
+	}
+	ev := ac.Event(s.now(), tailnetID, audit.TailnetTarget(t, "POSTURE_INTEGRATION"), action, old, new)
+	return q.AppendAudit(ctx, &ev)
+}
+
+// integrationOf reads an integration of the tailnet.
+func integrationOf(ctx context.Context, q store.Queries, tailnetID, id string) (postern.Integration, error) {
+	in, err := q.Integration(ctx, id)
+	if err == nil && in.TailnetID != tailnetID {
+		err = postern.Errorf(postern.ENOTFOUND, "posture integration %q not found", id)
+	}
+	return in, err
+}
+
+// UpdateIntegration changes an integration's configuration; an omitted
+// secret is kept. A configuration change lifts an authentication pause.
+func (s *Service) UpdateIntegration(ctx context.Context, ac audit.Context, tailnetID, id string, c IntegrationConfig) (postern.Integration, error) {
+	var in postern.Integration
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		in, err = integrationOf(ctx, q, tailnetID, id)
+		if err != nil {
+			return err
+		}
+		old := integrationSummary(in)
+		applyConfig(&in, c)
+		if err := validateIntegration(&in); err != nil {
+			return err
+		}
+		in.ConfigUpdated = s.now().UTC()
+		in.Status.PausedUntil = time.Time{}
+		if err := q.UpdateIntegration(ctx, &in); err != nil {
+			return err
+		}
+		return s.auditIntegration(ctx, q, ac, tailnetID, "UPDATE", old, integrationSummary(in))
+	})
+	if err != nil {
+		return in, fmt.Errorf("updating posture integration %s: %w", id, err)
+	}
+	return in, nil
+}
+
+// DeleteIntegration removes an integration and every attribute it wrote.
+func (s *Service) DeleteIntegration(ctx context.Context, ac audit.Context, tailnetID, id string) error {
+	var devs []int64
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		in, err := integrationOf(ctx, q, tailnetID, id)
+		if err != nil {
+			return err
+		}
+		gone, err := q.DeleteAttributesBySource(ctx, tailnetID, postern.IntegrationSource(id))
+		if err != nil {
+			return err
+		}
+		for _, a := range gone {
+			devs = append(devs, a.DeviceID)
+		}
+		if err := q.DeleteIntegration(ctx, id); err != nil {
+			return err
+		}
+		return s.auditIntegration(ctx, q, ac, tailnetID, "DELETE", integrationSummary(in), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("deleting posture integration %s: %w", id, err)
+	}
+	s.emit(Change{TailnetID: tailnetID, AttrsChanged: union(nil, devs)})
+	return nil
+}
+
+// SetIntegrationStatus records the outcome of a sync attempt.
+func (s *Service) SetIntegrationStatus(ctx context.Context, id string, st postern.IntegrationStatus) error {
+	if err := s.store.UpdateIntegrationStatus(ctx, id, st); err != nil {
+		return fmt.Errorf("recording status of posture integration %s: %w", id, err)
+	}
+	return nil
+}
