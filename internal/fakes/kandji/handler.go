@@ -1,0 +1,240 @@
+package kandji
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Error bodies in the Django REST framework shape Kandji uses
+// ({"detail": ...}); the exact wording of 401/403 is DRF's default, as
+// Kandji's own is undocumented. Its 500 and 404 pages are HTML.
+const (
+	bodyNoCredentials = `{"detail":"Authentication credentials were not provided."}`
+	bodyInvalidToken  = `{"detail":"Invalid token."}`
+	bodyForbidden     = `{"detail":"You do not have permission to perform this action."}`
+	bodyServerError   = "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"
+	bodyNotFound      = "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n"
+)
+
+// Kandji's odd timestamp formats: last_check_in is ISO 8601 with
+// microseconds; the enrollment dates use a space and a +00:00 offset.
+const (
+	checkInLayout    = "2006-01-02T15:04:05.000000Z"
+	enrollmentLayout = "2006-01-02 15:04:05.000000-07:00"
+)
+
+type deviceJSON struct {
+	DeviceID                   string          `json:"device_id"`
+	DeviceName                 string          `json:"device_name"`
+	Model                      string          `json:"model"`
+	SerialNumber               string          `json:"serial_number"`
+	Platform                   string          `json:"platform"`
+	OSVersion                  string          `json:"os_version"`
+	SupplementalBuildVersion   string          `json:"supplemental_build_version"`
+	SupplementalOSVersionExtra string          `json:"supplemental_os_version_extra"`
+	LastCheckIn                string          `json:"last_check_in"`
+	User                       json.RawMessage `json:"user"`
+	AssetTag                   string          `json:"asset_tag"`
+	BlueprintID                string          `json:"blueprint_id"`
+	BlueprintName              string          `json:"blueprint_name"`
+	MDMEnabled                 bool            `json:"mdm_enabled"`
+	AgentInstalled             bool            `json:"agent_installed"`
+	IsMissing                  bool            `json:"is_missing"`
+	IsRemoved                  bool            `json:"is_removed"`
+	AgentVersion               string          `json:"agent_version"`
+	FirstEnrollment            string          `json:"first_enrollment"`
+	LastEnrollment             string          `json:"last_enrollment"`
+	LostModeStatus             string          `json:"lost_mode_status"`
+	Tags                       []string        `json:"tags"`
+}
+
+type userJSON struct {
+	Email      string `json:"email"`
+	Name       string `json:"name"`
+	ID         string `json:"id"`
+	IsArchived bool   `json:"is_archived"`
+}
+
+func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, offset, errBody := paging(q.Get("limit"), q.Get("offset"))
+
+	s.mu.Lock()
+	s.requests++
+	f := s.faultLocked(offset/max(limit, 1) + 1)
+	s.mu.Unlock()
+
+	if f != nil && f.Delay > 0 && !s.wait(r, f.Delay) {
+		return
+	}
+	if !s.authorized(w, r) {
+		return
+	}
+	if f != nil && f.Status != 0 {
+		writeFault(w, f)
+		return
+	}
+	if errBody != "" {
+		writeBody(w, http.StatusBadRequest, "application/json", errBody)
+		return
+	}
+	body, err := json.Marshal(s.page(limit, offset))
+	if err != nil {
+		writeBody(w, http.StatusInternalServerError, "text/html; charset=utf-8", bodyServerError)
+		return
+	}
+	if f != nil && f.Truncate {
+		body = body[:len(body)/2]
+	}
+	writeBody(w, http.StatusOK, "application/json", string(body))
+}
+
+// paging reads limit and offset. limit is required by Kandji's spec and
+// capped at MaxLimit; a missing one is taken as MaxLimit.
+func paging(limitArg, offsetArg string) (limit, offset int, errBody string) {
+	limit = MaxLimit
+	if limitArg != "" {
+		n, err := strconv.Atoi(limitArg)
+		if err != nil || n < 1 {
+			return 0, 0, `{"limit":["A valid integer greater than 0 is required."]}`
+		}
+		if n > MaxLimit {
+			return 0, 0, fmt.Sprintf(`{"limit":["Ensure this value is less than or equal to %d."]}`, MaxLimit)
+		}
+		limit = n
+	}
+	if offsetArg != "" {
+		n, err := strconv.Atoi(offsetArg)
+		if err != nil || n < 0 {
+			return limit, 0, `{"offset":["A valid integer greater than or equal to 0 is required."]}`
+		}
+		offset = n
+	}
+	return limit, offset, ""
+}
+
+// page returns the devices from offset on, at most limit of them: a bare
+// array, empty past the end.
+func (s *Server) page(limit, offset int) []deviceJSON {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := s.sortedLocked()
+	start := min(offset, len(ids))
+	end := min(start+limit, len(ids))
+	out := make([]deviceJSON, 0, end-start)
+	for _, id := range ids[start:end] {
+		out = append(out, toJSON(s.devices[id]))
+	}
+	return out
+}
+
+func toJSON(d Device) deviceJSON {
+	enrolled := d.LastCheckIn.Add(-90 * 24 * time.Hour).UTC()
+	j := deviceJSON{
+		DeviceID:                 d.ID,
+		DeviceName:               or(d.Name, "Device "+d.ID),
+		Model:                    or(d.Model, "MacBook Air (M1, 2020)"),
+		SerialNumber:             d.SerialNumber,
+		Platform:                 or(d.Platform, "Mac"),
+		OSVersion:                or(d.OSVersion, "14.4.1"),
+		SupplementalBuildVersion: "23E224",
+		LastCheckIn:              d.LastCheckIn.UTC().Format(checkInLayout),
+		User:                     json.RawMessage(`""`),
+		BlueprintID:              "ab102b9d-4b8c-4f9e-9c9e-4c1c1b0e8f11",
+		BlueprintName:            "main",
+		MDMEnabled:               d.MDMEnabled,
+		AgentInstalled:           d.AgentInstalled,
+		IsMissing:                d.IsMissing,
+		IsRemoved:                d.IsRemoved,
+		FirstEnrollment:          enrolled.Format(enrollmentLayout),
+		LastEnrollment:           enrolled.Format(enrollmentLayout),
+		Tags:                     d.Tags,
+	}
+	if j.Tags == nil {
+		j.Tags = []string{}
+	}
+	if d.AgentInstalled {
+		j.AgentVersion = or(d.AgentVersion, "4.5.9 (5160)")
+	}
+	if d.User != nil {
+		u, _ := json.Marshal(userJSON{Email: d.User.Email, Name: d.User.Name, ID: d.User.ID, IsArchived: d.User.IsArchived})
+		j.User = u
+	}
+	return j
+}
+
+// authorized checks the Bearer token and answers 401 the way Django REST
+// framework does when it is missing or wrong.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+		writeBody(w, http.StatusUnauthorized, "application/json", bodyNoCredentials)
+		return false
+	}
+	s.mu.Lock()
+	want := "Bearer " + s.token
+	s.mu.Unlock()
+	if h != want {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+		writeBody(w, http.StatusUnauthorized, "application/json", bodyInvalidToken)
+		return false
+	}
+	return true
+}
+
+func writeFault(w http.ResponseWriter, f *Fault) {
+	switch {
+	case f.Status == http.StatusUnauthorized:
+		writeBody(w, f.Status, "application/json", bodyInvalidToken)
+	case f.Status == http.StatusForbidden:
+		writeBody(w, f.Status, "application/json", bodyForbidden)
+	case f.Status == http.StatusTooManyRequests:
+		secs := int(f.RetryAfter / time.Second)
+		if secs <= 0 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeBody(w, f.Status, "application/json", fmt.Sprintf(`{"detail":"Request was throttled. Expected available in %d seconds."}`, secs))
+	case f.Status >= 500:
+		writeBody(w, f.Status, "text/html; charset=utf-8", bodyServerError)
+	default:
+		writeBody(w, f.Status, "application/json", fmt.Sprintf(`{"detail":"Injected failure (HTTP %d)."}`, f.Status))
+	}
+}
+
+func serveNotFound(w http.ResponseWriter, r *http.Request) {
+	writeBody(w, http.StatusNotFound, "text/html; charset=utf-8", bodyNotFound)
+}
+
+func writeBody(w http.ResponseWriter, status int, contentType, body string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write([]byte(body))
+}
+
+// wait holds the answer back for d, and reports false if the client or the
+// server gave up first.
+func (s *Server) wait(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closed:
+		return false
+	}
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
