@@ -1,6 +1,7 @@
 package sentinelone
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -130,15 +131,21 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
+	// Buffers are pooled so that serving large listings costs the fake
+	// little memory.
+	buf := s.bufs.Get().(*bytes.Buffer)
+	defer s.bufs.Put(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(out); err != nil {
 		writeError(w, http.StatusInternalServerError, bodyInternal)
 		return
 	}
+	body := buf.Bytes()
 	if f != nil && f.Truncate {
 		body = body[:len(body)/2]
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
 }
 

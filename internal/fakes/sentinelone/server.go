@@ -7,6 +7,7 @@
 package sentinelone
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -46,6 +47,7 @@ type Agent struct {
 type Server struct {
 	ts     *httptest.Server
 	closed chan struct{}
+	bufs   sync.Pool // of *bytes.Buffer, for responses
 
 	mu               sync.Mutex
 	token            string
@@ -65,6 +67,7 @@ func NewServer(token string) *Server {
 		nextID: 1091543256382296290,
 		closed: make(chan struct{}),
 	}
+	s.bufs.New = func() any { return new(bytes.Buffer) }
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+AgentsPath, s.serveAgents)
 	s.ts = httptest.NewServer(mux)

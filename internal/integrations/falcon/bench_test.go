@@ -49,7 +49,7 @@ func watchHeap() func() uint64 {
 		for {
 			metrics.Read(sample)
 			mu.Lock()
-			peak = maxU(peak, sample[0].Value.Uint64())
+			peak = max(peak, sample[0].Value.Uint64())
 			mu.Unlock()
 			select {
 			case <-stop:
@@ -65,11 +65,4 @@ func watchHeap() func() uint64 {
 		defer mu.Unlock()
 		return peak
 	}
-}
-
-func maxU(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -44,6 +45,7 @@ type Client struct {
 	base string // API base URL without a trailing slash
 	log  *slog.Logger
 	now  func() time.Time
+	own  *http.Transport // the transport New made, if cfg.HTTP was nil
 
 	// Batch sizes; New sets the defaults, tests shrink them.
 	scrollLimit, detailsBatch, ztaBatch int
@@ -75,7 +77,16 @@ func New(cfg integrations.Config) (*Client, error) {
 	if now == nil {
 		now = time.Now
 	}
+	var own *http.Transport
+	if cfg.HTTP == nil {
+		// The default transport keeps only two idle connections per host,
+		// so the workers would keep opening new ones.
+		own = http.DefaultTransport.(*http.Transport).Clone()
+		own.MaxIdleConnsPerHost = workers
+		cfg.HTTP = &http.Client{Timeout: integrations.DefaultTimeout, Transport: own}
+	}
 	return &Client{
+		own:  own,
 		cfg:  cfg,
 		base: strings.TrimRight(cfg.BaseURL, "/"),
 		log:  log.With("provider", postern.ProviderFalcon),
@@ -91,6 +102,10 @@ func New(cfg integrations.Config) (*Client, error) {
 // when every request succeeded and every page was read completely.
 func (c *Client) Fetch(ctx context.Context) ([]integrations.Record, error) {
 	start := time.Now()
+	if c.own != nil {
+		// Syncs are minutes apart; do not hold connections in between.
+		defer c.own.CloseIdleConnections()
+	}
 	aids, err := c.scroll(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("falcon: listing hosts: %w", err)

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,8 @@ type Client struct {
 	cfg    integrations.Config
 	agents string // the agents endpoint's URL
 	log    *slog.Logger
+
+	pageSize int // agents per page; New sets pageSize, tests shrink it
 }
 
 var _ integrations.Source = (*Client)(nil)
@@ -71,7 +74,12 @@ func New(cfg integrations.Config) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{cfg: cfg, agents: root + apiPrefix + "/agents", log: log.With("provider", postern.ProviderSentinelOne)}, nil
+	return &Client{
+		cfg:      cfg,
+		agents:   root + apiPrefix + "/agents",
+		log:      log.With("provider", postern.ProviderSentinelOne),
+		pageSize: pageSize,
+	}, nil
 }
 
 // Fetch lists every agent, following pagination.nextCursor to the end.
@@ -79,7 +87,8 @@ func New(cfg integrations.Config) (*Client, error) {
 func (c *Client) Fetch(ctx context.Context) ([]integrations.Record, error) {
 	start := time.Now()
 	var (
-		records []integrations.Record
+		pages   [][]integrations.Record // one slice per page, joined at the end
+		total   int
 		cursor  string
 		skipped int
 	)
@@ -91,17 +100,17 @@ func (c *Client) Fetch(ctx context.Context) ([]integrations.Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sentinelone: listing agents, page %d: %w", page, err)
 		}
-		if records == nil {
-			records = make([]integrations.Record, 0, max(len(p.Data), p.Pagination.TotalItems))
-		}
+		recs := make([]integrations.Record, 0, len(p.Data))
 		for i := range p.Data {
 			a := &p.Data[i]
 			if a.IsDecommissioned || a.IsUninstalled {
 				skipped++
 				continue
 			}
-			records = append(records, a.record())
+			recs = append(recs, a.record())
 		}
+		pages = append(pages, recs)
+		total += len(recs)
 		next := ""
 		if p.Pagination.NextCursor != nil {
 			next = *p.Pagination.NextCursor
@@ -114,13 +123,17 @@ func (c *Client) Fetch(ctx context.Context) ([]integrations.Record, error) {
 		}
 		cursor = next
 	}
+	records := make([]integrations.Record, 0, total)
+	for _, p := range pages {
+		records = append(records, p...)
+	}
 	c.log.DebugContext(ctx, "listed agents", "records", len(records), "skipped_decommissioned", skipped, "duration", time.Since(start))
 	return records, nil
 }
 
 // page fetches one page of agents after cursor.
 func (c *Client) page(ctx context.Context, cursor string) (*agentsPage, error) {
-	q := url.Values{"limit": {fmt.Sprint(pageSize)}, "skipCount": {"true"}}
+	q := url.Values{"limit": {strconv.Itoa(c.pageSize)}, "skipCount": {"true"}}
 	if cursor != "" {
 		q.Set("cursor", cursor)
 	}
@@ -137,7 +150,7 @@ func (c *Client) page(ctx context.Context, cursor string) (*agentsPage, error) {
 	if err != nil {
 		return nil, describe(err)
 	}
-	var p agentsPage
+	p := agentsPage{Data: make([]agent, 0, c.pageSize)}
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, fmt.Errorf("decoding agents: %w", err)
 	}

@@ -28,6 +28,14 @@ func newClient(t testing.TB, srv *s1fake.Server) *Client {
 	return c
 }
 
+// newSmallClient is newClient with pages of 100 agents, so that paging is
+// exercised with few agents.
+func newSmallClient(t testing.TB, srv *s1fake.Server) *Client {
+	c := newClient(t, srv)
+	c.pageSize = 100
+	return c
+}
+
 func newServer(t testing.TB) *s1fake.Server {
 	t.Helper()
 	srv := s1fake.NewServer(token)
@@ -139,27 +147,40 @@ func agents(n int) []s1fake.Agent {
 }
 
 func TestFetchPaging(t *testing.T) {
-	for _, emptyCursor := range []bool{false, true} {
-		t.Run(fmt.Sprintf("final cursor empty=%v", emptyCursor), func(t *testing.T) {
+	tests := []struct {
+		name        string
+		small       bool // pages of 100 instead of 1000
+		emptyCursor bool
+		agents      int
+		wantPages   int
+	}{
+		{name: "pages of 1000, null final cursor", agents: 2500, wantPages: 3},
+		{name: "pages of 100, empty final cursor", small: true, emptyCursor: true, agents: 250, wantPages: 3},
+		{name: "exactly full pages", small: true, agents: 300, wantPages: 3},
+		{name: "no agents", agents: 0, wantPages: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			srv.SetFinalCursorEmpty(emptyCursor)
-			srv.SetAgents(agents(2500))
-			recs, err := newClient(t, srv).Fetch(context.Background())
+			srv.SetFinalCursorEmpty(tt.emptyCursor)
+			srv.SetAgents(agents(tt.agents))
+			c := newClient(t, srv)
+			if tt.small {
+				c = newSmallClient(t, srv)
+			}
+			recs, err := c.Fetch(context.Background())
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
-			}
-			if len(recs) != 2500 {
-				t.Errorf("got %d records, want 2500", len(recs))
 			}
 			serials := map[string]bool{}
 			for _, r := range recs {
 				serials[r.Serials[0]] = true
 			}
-			if len(serials) != 2500 {
-				t.Errorf("got %d distinct serials, want 2500", len(serials))
+			if len(recs) != tt.agents || len(serials) != tt.agents {
+				t.Errorf("got %d records with %d distinct serials, want %d", len(recs), len(serials), tt.agents)
 			}
-			if got := srv.Requests(); got != 3 {
-				t.Errorf("got %d requests, want 3 pages of 1000", got)
+			if got := srv.Requests(); got != tt.wantPages {
+				t.Errorf("got %d requests, want %d pages", got, tt.wantPages)
 			}
 		})
 	}
@@ -200,14 +221,14 @@ func TestFetchFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			srv.SetAgents(agents(3500))
+			srv.SetAgents(agents(350))
 			if tt.fault != nil {
 				srv.Inject(*tt.fault)
 			}
 			if tt.badToken {
 				srv.SetToken("rotated")
 			}
-			recs, err := newClient(t, srv).Fetch(context.Background())
+			recs, err := newSmallClient(t, srv).Fetch(context.Background())
 			if err == nil {
 				t.Fatalf("got %d records and no error, want an error", len(recs))
 			}
@@ -231,14 +252,14 @@ func TestFetchRetriesThenSucceeds(t *testing.T) {
 	for _, status := range []int{http.StatusInternalServerError, http.StatusTooManyRequests, http.StatusBadGateway} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			srv := newServer(t)
-			srv.SetAgents(agents(2500))
+			srv.SetAgents(agents(250))
 			srv.Inject(s1fake.Fault{Page: 2, Status: status, Times: 1})
-			recs, err := newClient(t, srv).Fetch(context.Background())
+			recs, err := newSmallClient(t, srv).Fetch(context.Background())
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
-			if len(recs) != 2500 {
-				t.Errorf("got %d records, want 2500", len(recs))
+			if len(recs) != 250 {
+				t.Errorf("got %d records, want 250", len(recs))
 			}
 			if got := srv.Requests(); got != 4 {
 				t.Errorf("got %d requests, want 4 (3 pages and one retry)", got)
@@ -249,12 +270,12 @@ func TestFetchRetriesThenSucceeds(t *testing.T) {
 
 func TestFetchContextTimeout(t *testing.T) {
 	srv := newServer(t)
-	srv.SetAgents(agents(1500))
+	srv.SetAgents(agents(150))
 	srv.Inject(s1fake.Fault{Page: 2, Delay: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	recs, err := newClient(t, srv).Fetch(ctx)
+	recs, err := newSmallClient(t, srv).Fetch(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("got error %v, want context.DeadlineExceeded", err)
 	}

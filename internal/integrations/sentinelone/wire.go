@@ -12,7 +12,6 @@ import (
 type agentsPage struct {
 	Data       []agent `json:"data"`
 	Pagination struct {
-		TotalItems int     `json:"totalItems"` // absent with skipCount=true
 		NextCursor *string `json:"nextCursor"` // null (or "") on the last page
 	} `json:"pagination"`
 	Errors []apiError `json:"errors"`
