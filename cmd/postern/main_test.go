@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -61,5 +62,46 @@ func TestUsageErrors(t *testing.T) {
 	out, _, err := runCmd(t, "version")
 	if err != nil || !strings.HasPrefix(out, "postern ") {
 		t.Errorf("version: got %q, %v", out, err)
+	}
+}
+
+func TestPolicyCommands(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.hujson", `{
+	"tagOwners": {"tag:web": ["alice@example.com"]},
+	"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:web:443"]}],
+	"tests": [{"src": "alice@example.com", "accept": ["tag:web:443"], "deny": ["tag:web:22"]}],
+}`)
+	bad := write("bad.hujson", "{\n  \"acls\": [\n    {\"action\": \"accept\", \"src\": [\"tag:nope\"], \"dst\": [\"*:*\"]},\n  ],\n}\n")
+	failing := write("failing.hujson", `{
+	"tagOwners": {"tag:web": ["alice@example.com"]},
+	"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:web:443"]}],
+	"tests": [{"src": "alice@example.com", "accept": ["tag:web:22"]}],
+}`)
+	if out, _, err := runCmd(t, "policy", "check", good); err != nil || !strings.Contains(out, "ok") {
+		t.Errorf("check good: got %q, %v", out, err)
+	}
+	if _, _, err := runCmd(t, "policy", "check", bad); err == nil || !strings.Contains(err.Error(), bad+":3:") || !strings.Contains(err.Error(), `tag not found: "tag:nope"`) {
+		t.Errorf("check bad: got %v, want %s:3:col: ... tag not found", err, bad)
+	}
+	if _, _, err := runCmd(t, "policy", "test", good); err != nil {
+		t.Errorf("test good: got %v", err)
+	}
+	if _, _, err := runCmd(t, "policy", "test", failing); err == nil || !strings.Contains(err.Error(), "test(s) failed") || !strings.Contains(err.Error(), failing+":4:") {
+		t.Errorf("test failing: got %v, want test(s) failed at %s:4", err, failing)
+	}
+	topo := write("topo.json", `{"users": [{"name": "alice", "email": "alice@example.com"}],
+	 "nodes": {"laptop": {"ipv4": "100.64.0.1", "ipv6": "fd7a:115c:a1e0::1", "tags": [], "user": "alice@example.com"},
+	           "web": {"ipv4": "100.64.0.2", "ipv6": "fd7a:115c:a1e0::2", "tags": ["tag:web"], "user": null}}}`)
+	out, _, err := runCmd(t, "policy", "filters", good, "--topology", topo)
+	if err != nil || !strings.Contains(out, `"web"`) || !strings.Contains(out, `"100.64.0.1"`) || !strings.Contains(out, `"First": 443`) {
+		t.Errorf("filters: got %s, %v; want web's filter admitting 100.64.0.1 on 443", out, err)
 	}
 }

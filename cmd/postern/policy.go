@@ -4,12 +4,71 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/postern/postern/internal/policy"
 )
 
 // policyCmd runs the offline policy tools; they need no server or store.
 func policyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: postern policy check|test|filters FILE")
+		return fmt.Errorf("usage: postern policy check|test|filters FILE (see 'postern -h')")
 	}
-	return fmt.Errorf("policy %s: not wired yet", args[0])
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("policy "+sub, "policy "+sub+" FILE [--topology TOPOLOGY.json]", stderr)
+	topo := fs.String("topology", "", "a topology (users and nodes, in the conformance vectors' format)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return fmt.Errorf("policy %s takes one FILE, got %d arguments", sub, len(pos))
+	}
+	file := pos[0]
+	var topology io.Reader
+	if *topo != "" {
+		f, err := os.Open(*topo)
+		if err != nil {
+			return fmt.Errorf("reading topology: %w", err)
+		}
+		defer f.Close()
+		topology = f
+	}
+	switch sub {
+	case "check":
+		if err := policy.CheckFile(file); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", file)
+	case "test":
+		if err := policy.TestFile(file, topology); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: ok, tests pass\n", file)
+	case "filters":
+		if topology == nil {
+			return fmt.Errorf("policy filters needs --topology TOPOLOGY.json")
+		}
+		text, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("reading policy: %w", err)
+		}
+		p, err := policy.Parse(text)
+		if err != nil {
+			return fmt.Errorf("%s:%w", file, err)
+		}
+		users, nodes, err := policy.LoadTopology(topology)
+		if err != nil {
+			return err
+		}
+		out, err := policy.FiltersJSON(p, users, nodes)
+		if err != nil {
+			return err
+		}
+		stdout.Write(append(out, '\n'))
+	default:
+		return fmt.Errorf("unknown policy command %q (want check, test or filters)", sub)
+	}
+	return nil
 }
