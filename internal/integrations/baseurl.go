@@ -9,24 +9,38 @@ import (
 	"github.com/postern/postern"
 )
 
-// falconRegions maps CrowdStrike's cloud names to their API hosts.
-// "us-gov" is how Tailscale's console names us-gov-1.
-var falconRegions = map[string]string{
-	"us-1":     "api.crowdstrike.com",
-	"us-2":     "api.us-2.crowdstrike.com",
-	"us-3":     "api.us-3.crowdstrike.com",
-	"eu-1":     "api.eu-1.crowdstrike.com",
-	"us-gov":   "api.laggar.gcw.crowdstrike.com",
-	"us-gov-1": "api.laggar.gcw.crowdstrike.com",
-	"us-gov-2": "api.us-gov-2.crowdstrike.mil",
+// falconHost returns the API host of a CrowdStrike cloud name. "us-gov"
+// is how Tailscale's console names us-gov-1.
+func falconHost(region string) (string, bool) {
+	switch strings.ToLower(region) {
+	case "us-1":
+		return "api.crowdstrike.com", true
+	case "us-2":
+		return "api.us-2.crowdstrike.com", true
+	case "us-3":
+		return "api.us-3.crowdstrike.com", true
+	case "eu-1":
+		return "api.eu-1.crowdstrike.com", true
+	case "us-gov", "us-gov-1":
+		return "api.laggar.gcw.crowdstrike.com", true
+	case "us-gov-2":
+		return "api.us-gov-2.crowdstrike.mil", true
+	}
+	return "", false
 }
 
-// apiSuffixes are API path prefixes a user may paste along with the host;
-// the vendor clients add them themselves, so they are cut off.
-var apiSuffixes = map[string][]string{
-	postern.ProviderFleet:       {"/api/v1/fleet", "/api/latest/fleet"},
-	postern.ProviderKandji:      {"/api/v1"},
-	postern.ProviderSentinelOne: {"/web/api/v2.1"},
+// apiSuffixes returns the API path prefixes a user may paste along with
+// the host; the vendor clients add them themselves, so they are cut off.
+func apiSuffixes(provider string) []string {
+	switch provider {
+	case postern.ProviderFleet:
+		return []string{"/api/v1/fleet", "/api/latest/fleet"}
+	case postern.ProviderKandji:
+		return []string{"/api/v1"}
+	case postern.ProviderSentinelOne:
+		return []string{"/web/api/v2.1"}
+	}
+	return nil
 }
 
 // BaseURL resolves an integration's cloudId into the base URL of the
@@ -51,7 +65,7 @@ func BaseURL(provider, cloudID string) (string, error) {
 		return "", postern.Errorf(postern.EINVALID, "cloudId is required for %s", provider)
 	}
 	if provider == postern.ProviderFalcon {
-		if host, ok := falconRegions[strings.ToLower(cloudID)]; ok {
+		if host, ok := falconHost(cloudID); ok {
 			return "https://" + host, nil
 		}
 	}
@@ -93,7 +107,7 @@ func fullURL(provider, raw string) (string, error) {
 		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: scheme %q is not https", raw, provider, u.Scheme)
 	}
 	path := strings.TrimRight(u.Path, "/")
-	for _, suffix := range apiSuffixes[provider] {
+	for _, suffix := range apiSuffixes(provider) {
 		path = strings.TrimSuffix(path, suffix)
 	}
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + path, nil

@@ -42,7 +42,7 @@ func (e *StatusError) Error() string {
 
 // Do sends the request newReq builds (called again for each attempt, so
 // bodies can be re-sent) and returns the body of a 2xx response. It
-// retries 429, 5xx and transport errors with bounded backoff, honouring
+// retries 408, 429, 5xx and transport errors with bounded backoff, honouring
 // Retry-After (seconds or HTTP date) and X-RateLimit-RetryAfter (epoch
 // seconds). A 401 or 403 returns a *StatusError wrapped with ErrAuth.
 func (c *Config) Do(ctx context.Context, newReq func(ctx context.Context) (*http.Request, error)) ([]byte, error) {
@@ -94,7 +94,7 @@ func (c *Config) Do(ctx context.Context, newReq func(ctx context.Context) (*http
 			switch {
 			case se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden:
 				return nil, fmt.Errorf("%w: %w", ErrAuth, err)
-			case se.Status == http.StatusTooManyRequests || se.Status >= 500:
+			case se.Status == http.StatusTooManyRequests || se.Status == http.StatusRequestTimeout || se.Status >= 500:
 				continue // retry
 			default:
 				return nil, err
