@@ -136,6 +136,9 @@ func (s *Server) deviceJSON(d Device, now time.Time) deviceJSON {
 		FirstSeen:            "2024-01-15T10:00:00Z",
 		Status:               "normal",
 	}
+	if d.ConnectionMAC != "" {
+		j.ConnectionMACAddress = d.ConnectionMAC
+	}
 	if j.Hostname == "" {
 		j.Hostname = "host-" + d.AID[:min(8, len(d.AID))]
 	}

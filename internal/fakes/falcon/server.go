@@ -21,11 +21,14 @@ import (
 
 // Device is one host as the fake reports it.
 type Device struct {
-	AID      string // device_id; empty means the server assigns one
-	Serial   string // serial_number; empty is left out, as the API does
-	MAC      string // mac_address, e.g. "08-00-27-51-56-d8"; empty is left out
-	Hostname string // empty means "host-" + the first 8 characters of AID
-	Platform string // platform_name; empty means "Mac"
+	AID    string // device_id; empty means the server assigns one
+	Serial string // serial_number; empty is left out, as the API does
+	MAC    string // mac_address, e.g. "08-00-27-51-56-d8"; empty is left out
+	// ConnectionMAC is connection_mac_address, the interface the sensor
+	// last connected over; empty means the same as MAC.
+	ConnectionMAC string
+	Hostname      string // empty means "host-" + the first 8 characters of AID
+	Platform      string // platform_name; empty means "Mac"
 
 	LastSeen time.Time // zero means the server's current time
 

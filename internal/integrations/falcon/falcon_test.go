@@ -77,7 +77,7 @@ func TestFetchRecords(t *testing.T) {
 	seen := time.Date(2026, 11, 21, 8, 15, 0, 0, time.UTC)
 	ds := srv.SetDevices([]ffake.Device{
 		{Serial: "C02D91CNPV4M", MAC: "08-00-27-51-56-d8", Hostname: "alice-mbp", LastSeen: seen, ZTAScore: 87},
-		{MAC: "0a-1b-2c-3d-4e-5f", ZTAScore: 0}, // a VM: no serial, score 0
+		{MAC: "0a-1b-2c-3d-4e-5f", ConnectionMAC: "0A-1B-2C-3D-4E-60", ZTAScore: 0}, // a VM: no serial, score 0
 		{Serial: "NEW-HOST", NoAssessment: true},
 	})
 	recs, err := newClient(t, srv).Fetch(context.Background())
@@ -118,8 +118,8 @@ func TestFetchRecords(t *testing.T) {
 		if len(r.Serials) != 0 {
 			t.Errorf("got serials %q, want none", r.Serials)
 		}
-		if !slices.Equal(r.MACs, []string{"0a-1b-2c-3d-4e-5f"}) {
-			t.Errorf("got MACs %q, want [0a-1b-2c-3d-4e-5f]", r.MACs)
+		if want := []string{"0a-1b-2c-3d-4e-5f", "0A-1B-2C-3D-4E-60"}; !slices.Equal(r.MACs, want) {
+			t.Errorf("got MACs %q, want %q", r.MACs, want)
 		}
 	})
 	t.Run("not assessed", func(t *testing.T) {
