@@ -86,11 +86,11 @@ func New(cfg integrations.Config) (*Client, error) {
 		cfg.HTTP = &http.Client{Timeout: integrations.DefaultTimeout, Transport: own}
 	}
 	return &Client{
-		own:  own,
 		cfg:  cfg,
 		base: strings.TrimRight(cfg.BaseURL, "/"),
 		log:  log.With("provider", postern.ProviderFalcon),
 		now:  now,
+		own:  own,
 
 		scrollLimit:  scrollLimit,
 		detailsBatch: detailsBatch,

@@ -148,7 +148,7 @@ func (c *Client) page(ctx context.Context, cursor string) (*agentsPage, error) {
 		return req, nil
 	})
 	if err != nil {
-		return nil, describe(err)
+		return nil, explain(err)
 	}
 	p := agentsPage{Data: make([]agent, 0, c.pageSize)}
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -160,9 +160,9 @@ func (c *Client) page(ctx context.Context, cursor string) (*agentsPage, error) {
 	return &p, nil
 }
 
-// describe puts the console's own explanation of a failed request (its
+// explain puts the console's own explanation of a failed request (its
 // errors[0] title and detail) in front of err.
-func describe(err error) error {
+func explain(err error) error {
 	var se *integrations.StatusError
 	if !errors.As(err, &se) {
 		return err
