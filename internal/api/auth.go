@@ -88,8 +88,10 @@ func (a *API) authenticate(r *http.Request) (*principal, error) {
 		return nil, postern.Errorf(postern.EUNAUTHORIZED, "the key's user no longer exists")
 	}
 	var scopes []string
-	switch u.Role {
-	case postern.RoleOwner, postern.RoleAdmin:
+	switch {
+	case len(k.Scopes) > 0: // an OAuth access token: exactly its scopes
+		scopes = k.Scopes
+	case u.Role == postern.RoleOwner || u.Role == postern.RoleAdmin:
 		scopes = []string{ScopeAll}
 	default:
 		scopes = []string{"all:read"}

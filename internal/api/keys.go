@@ -109,8 +109,18 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) {
 		req.Type, req.Reusable, req.Ephemeral, req.Preauthorized, req.Tags = postern.KeyTypeAuth, c.Reusable, c.Ephemeral, c.Preauthorized, c.Tags
 	case "api":
 		req.Type = postern.KeyTypeAPI
+	case "client":
+		if !p.can(ScopeAll) {
+			a.writeError(w, r, postern.Errorf(postern.EFORBIDDEN, "only an admin's API key can create OAuth clients"))
+			return
+		}
+		if err := validateScopes(body.Scopes); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		req.Type, req.Scopes = postern.KeyTypeClient, body.Scopes
 	default:
-		a.writeError(w, r, badf("keyType must be auth or api, got %q", body.KeyType))
+		a.writeError(w, r, badf("keyType must be auth, api or client, got %q", body.KeyType))
 		return
 	}
 	if len(body.Description) > 50 {

@@ -4,6 +4,8 @@ import "net/http"
 
 func (a *API) routes(mux *http.ServeMux) {
 	const p = "/api/v2"
+	mux.HandleFunc("POST "+p+"/oauth/token", a.oauthToken)
+
 	// Devices.
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/devices", a.authed(read(ScopeDevicesCore), a.listDevices))
 	mux.HandleFunc("GET "+p+"/device/{id}", a.authed(read(ScopeDevicesCore), a.getDevice))
