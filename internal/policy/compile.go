@@ -58,7 +58,7 @@ type crule struct {
 	srcOK    bitset        // srcAll narrowed to nodes meeting a posture (== srcAll without postures)
 	srcSet   *netipx.IPSet // every source address, ignoring posture
 	nodeOnly bool          // every source selector names nodes: both their addresses are in srcSet
-	srcStrs  []string      // SrcIPs when no posture applies
+	srcStrs  []string      // SrcIPs (with postures: of the passing nodes); replaced, never modified
 	static   []string      // SrcIPs outside the tailnet's address space, kept when postures apply
 	srcKey   int           // identical SrcIPs share a key, so the filter merges them
 	dstNodes bitset        // nodes a non-self leg covers
@@ -211,6 +211,7 @@ func (c *Compiled) compileRule(ri int, r *Rule) *crule {
 				cr.srcOK.set(i)
 			}
 		})
+		cr.srcStrs = c.postureSources(cr)
 	}
 	cr.dstNodes = newBitset(len(c.nodes))
 	for li, leg := range r.Legs {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math/bits"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,7 +12,8 @@ import (
 // Filter returns the packet filter node nodeID must enforce as a receiver:
 // which source IPs may reach it on which ports and protocols. Rules with
 // the same sources and protocols are merged, as Tailscale does. An unknown
-// node gets nil (deny everything).
+// node gets nil (deny everything). The SrcIPs slices are shared with the
+// Compiled and with other nodes' filters: treat them as read-only.
 func (c *Compiled) Filter(nodeID int64) []tailcfg.FilterRule {
 	n, ok := c.byID[nodeID]
 	if !ok {
@@ -39,8 +41,6 @@ func (c *Compiled) filterLocked(n int) []tailcfg.FilterRule {
 		case leg.Dst.Kind == SelSelf:
 			src = c.selfSources(cr, n)
 			key.src = -1 - len(c.rules) - int(ref.rule)
-		case cr.postures != nil:
-			src = c.postureSources(cr)
 		default:
 			src = cr.srcStrs
 		}
@@ -69,10 +69,16 @@ func (c *Compiled) filterLocked(n int) []tailcfg.FilterRule {
 	return out
 }
 
-// postureSources is the SrcIPs of a posture-bound rule: its addresses
-// outside the tailnet plus the addresses of the nodes that pass.
+// postureSources builds the SrcIPs of a posture-bound rule: its addresses
+// outside the tailnet plus the addresses of the nodes that pass. Compile
+// and SetAttrs store the result in cr.srcStrs, so Filter shares one slice.
 func (c *Compiled) postureSources(cr *crule) []string {
-	src := append([]string(nil), cr.static...)
+	n := len(cr.static)
+	for _, w := range cr.srcOK {
+		n += 2 * bits.OnesCount64(w)
+	}
+	src := make([]string, 0, n)
+	src = append(src, cr.static...)
 	cr.srcOK.each(func(i int) {
 		if cr.nodeOnly {
 			src = append(src, c.addrStrs[i]...)

@@ -41,6 +41,7 @@ func (c *Compiled) SetAttrs(nodeID int64, a posture.Attrs) (changed []int64) {
 		} else {
 			cr.srcOK.clear(n)
 		}
+		cr.srcStrs = c.postureSources(cr)
 		touched.set(n)
 		touched.or(cr.dstNodes)
 		if cr.self && !c.nodes[n].tagged() {
