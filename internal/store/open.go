@@ -138,11 +138,15 @@ func pingSQLite(ctx context.Context, db *sql.DB) error {
 func openPostgres(ctx context.Context, url string) (*sql.DB, string, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		msg := "invalid PostgreSQL URL"
+		// pgx's message may quote the URL; give only its cause, if any.
+		msg := "invalid PostgreSQL URL (want postgres://user:password@host:port/dbname, special characters percent-encoded)"
 		if cause := errors.Unwrap(err); cause != nil {
 			msg += ": " + cause.Error()
 		}
-		return nil, "", errors.New(msg)
+		if cfg != nil && cfg.Password != "" {
+			msg = strings.ReplaceAll(msg, cfg.Password, "xxxxx")
+		}
+		return nil, "", errors.New(oneLine(msg))
 	}
 	where := net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
 	if strings.HasPrefix(cfg.Host, "/") {

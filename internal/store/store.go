@@ -93,6 +93,17 @@ type Queries interface {
 	// Audit log, newest first.
 	AppendAudit(ctx context.Context, e *postern.AuditEvent) error // assigns ID
 	AuditEvents(ctx context.Context, f postern.AuditFilter) ([]postern.AuditEvent, error)
+
+	// Admin console state (console.go): one-time sign-in links and
+	// sessions, stored by token hash, and daily posture compliance.
+	CreateSignInLink(ctx context.Context, l SignInLink) error
+	UseSignInLink(ctx context.Context, tokenHash []byte, now time.Time) (SignInLink, error)
+	CreateSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, tokenHash []byte) (Session, error)
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	DeleteExpiredConsoleState(ctx context.Context, now time.Time) (int64, error)
+	RecordCompliance(ctx context.Context, tailnetID string, day time.Time, counts []PostureCount) error
+	ComplianceHistory(ctx context.Context, tailnetID string, since time.Time) ([]ComplianceDay, error)
 }
 
 // AttributeKind is the first-written spelling and kind of an attribute key.
