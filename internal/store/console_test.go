@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"reflect"
 	"sync"
@@ -150,9 +149,6 @@ func TestComplianceHistory(t *testing.T) {
 		got, err = s.ComplianceHistory(ctx, tn.ID, d2)
 		if err != nil || len(got) != 1 || !got[0].Day.Equal(day(d2)) {
 			t.Errorf("since day 2: got %+v, %v, want only day 2", got, err)
-		}
-		if !bytes.Equal(hashOf("a"), hashOf("a")) {
-			t.Fatal("sha256 is not deterministic")
 		}
 	})
 }
