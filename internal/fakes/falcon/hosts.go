@@ -31,6 +31,12 @@ func (s *Server) serveScroll(w http.ResponseWriter, r *http.Request) {
 	offset := q.Get("offset")
 
 	s.mu.Lock()
+	now := time.Now()
+	for tok, sc := range s.scrolls {
+		if now.After(sc.expires) {
+			delete(s.scrolls, tok)
+		}
+	}
 	sc, ok := s.scrolls[offset]
 	if offset == "" {
 		offset = randomHex(48)
@@ -41,6 +47,8 @@ func (s *Server) serveScroll(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, EndpointScroll, http.StatusBadRequest, "Invalid offset: scroll expired or unknown")
 		return
 	}
+	// The token lives two minutes past its last use, as the API documents.
+	sc.expires = now.Add(scrollTTL)
 	page := sc.pos/limit + 1
 	f := s.faultLocked(EndpointScroll, page, "")
 	s.mu.Unlock()
@@ -53,7 +61,7 @@ func (s *Server) serveScroll(w http.ResponseWriter, r *http.Request) {
 	end := min(start+limit, len(sc.aids))
 	ids := sc.aids[start:end]
 	sc.pos = end
-	paging := scrollPaging{Total: len(sc.aids), Offset: offset, ExpiresAt: time.Now().Add(2 * time.Minute).UnixNano()}
+	paging := scrollPaging{Total: len(sc.aids), Offset: offset, ExpiresAt: sc.expires.UnixNano()}
 	if len(ids) == 0 {
 		delete(s.scrolls, offset)
 		paging = scrollPaging{}

@@ -64,9 +64,13 @@ type Server struct {
 // scroll is one devices-scroll session: a snapshot of the AIDs and how
 // far the client has read.
 type scroll struct {
-	aids []string
-	pos  int
+	aids    []string
+	pos     int
+	expires time.Time
 }
+
+// scrollTTL is how long a scroll's offset token lives after its last use.
+const scrollTTL = 2 * time.Minute
 
 // NewServer starts a fake Falcon API that issues tokens to the given API
 // client credentials.
