@@ -99,6 +99,15 @@ func (c *Compiled) matchNodes(s Selector, f func(i int)) bool {
 				f(i)
 			}
 		}
+	case SelDomain:
+		for u, ns := range c.userNodes {
+			if strings.HasSuffix(u, "@"+s.Domain) {
+				for _, i := range ns {
+					f(i)
+				}
+			}
+		}
+	case SelNone:
 	case SelMember, SelSelf:
 		for u, ns := range c.userNodes {
 			if _, ok := c.users[u]; ok {

@@ -259,6 +259,8 @@ func (c *Compiled) selMatchesNode(s Selector, i int) bool {
 	case SelRole:
 		u, ok := c.users[user]
 		return !n.tagged() && ok && string(u.Role) == s.Role
+	case SelDomain:
+		return !n.tagged() && strings.HasSuffix(user, "@"+s.Domain)
 	case SelPrefix:
 		return slices.ContainsFunc(n.addrs(), s.Prefix.Contains)
 	case SelIPSet:
@@ -285,6 +287,8 @@ func (c *Compiled) srcMatchesPrincipal(s Selector, pr principal) bool {
 		case SelRole:
 			u, ok := c.users[pr.user]
 			return ok && string(u.Role) == s.Role
+		case SelDomain:
+			return strings.HasSuffix(pr.user, "@"+s.Domain)
 		case SelPrefix, SelIPSet:
 			return slices.ContainsFunc(c.userNodes[pr.user], func(i int) bool { return c.selMatchesNode(s, i) })
 		}

@@ -66,7 +66,7 @@ func parseSSH(d *decoder, p *Policy, v *hujson.Value) {
 		allUsers := true
 		for _, s := range parseSources(d, p, src) {
 			r.Src = append(r.Src, s.Name)
-			if s.Kind != SelUser && s.Kind != SelGroup && s.Kind != SelMember && s.Kind != SelRole {
+			if !selfCompatible(s) || s.Kind == SelAll {
 				allUsers = false
 			}
 			if s.Kind == SelAll || s.Kind == SelPrefix || s.Kind == SelIPSet {

@@ -55,6 +55,12 @@ func parseSelector(p *Policy, s string, sd side) (Selector, error) {
 			return Selector{}, &notFoundError{"ipset", s}
 		}
 		return Selector{Kind: SelIPSet, Name: s}, nil
+	case strings.HasPrefix(s, "user:"):
+		domain, ok := strings.CutPrefix(s, "user:*@")
+		if !ok || domain == "" || strings.Contains(domain, "@") {
+			return Selector{}, errorf("invalid user selector %q: want user:*@DOMAIN", s)
+		}
+		return Selector{Kind: SelDomain, Name: s, Domain: strings.ToLower(domain)}, nil
 	case strings.Contains(s, "@"):
 		if strings.HasPrefix(s, "@") || strings.HasSuffix(s, "@") {
 			return Selector{}, errorf("invalid user %q", s)
@@ -94,6 +100,13 @@ func parseAutogroup(s string, sd side) (Selector, error) {
 			return Selector{}, errorf("%q not valid on the src side of a rule", s)
 		}
 		return Selector{Kind: SelInternet, Name: s}, nil
+	case "autogroup:shared":
+		if sd == dstSide {
+			return Selector{}, errorf("%q not valid on the dst side of a rule", s)
+		}
+		return Selector{Kind: SelNone, Name: s}, nil
+	case "autogroup:nonroot":
+		return Selector{}, errorf("%q is only valid in ssh users", s)
 	case "autogroup:danger-all":
 		if sd == dstSide {
 			return Selector{}, errorf("%q not valid on the dst side of a rule", s)
@@ -107,7 +120,7 @@ func parseAutogroup(s string, sd side) (Selector, error) {
 // autogroup:self destination: only users, groups and user autogroups.
 func selfCompatible(s Selector) bool {
 	switch s.Kind {
-	case SelAll, SelUser, SelGroup, SelMember, SelRole:
+	case SelAll, SelUser, SelGroup, SelMember, SelRole, SelDomain:
 		return true
 	}
 	return false

@@ -67,6 +67,8 @@ const (
 	SelInternet                 // autogroup:internet
 	SelRole                     // autogroup:admin, autogroup:owner, ...: users with that role
 	SelDangerAll                // autogroup:danger-all
+	SelDomain                   // user:*@domain: every user of that email domain
+	SelNone                     // autogroup:shared: devices shared in from other tailnets (none here)
 )
 
 // Selector is one parsed src or dst element.
@@ -75,6 +77,7 @@ type Selector struct {
 	Name   string       // as written (host part for destinations)
 	Prefix netip.Prefix // SelPrefix
 	Role   string       // SelRole: "admin", "owner", ...
+	Domain string       // SelDomain: "example.com"
 }
 
 // Test is one entry of the tests block.
