@@ -56,6 +56,7 @@ func Backends(t testing.TB) []Backend {
 		t.Helper()
 		if pgURL == "" {
 			t.Skipf("PostgreSQL tests skipped: set %s to a server URL, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable", PostgresEnv)
+			return store.Options{} // not reached: Skipf stops the test
 		}
 		return PostgresOptions(t, pgURL)
 	}}
