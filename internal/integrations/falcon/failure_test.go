@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +141,69 @@ func TestNew(t *testing.T) {
 		if _, err := New(cfg); postern.ErrorCode(err) != postern.EINVALID {
 			t.Errorf("New(%+v): got error %v, want an EINVALID error", cfg, err)
 		}
+	}
+}
+
+// rawAPI serves a token, then answers each API path with its body in
+// bodies: a scroll of one host "a", its details and no assessments unless
+// bodies says otherwise.
+func rawAPI(t *testing.T, bodies map[string]string, sawForm func(url.Values)) *httptest.Server {
+	t.Helper()
+	answer := map[string]string{
+		"/devices/queries/devices-scroll/v1":             `{"meta":{"pagination":{"total":1,"offset":"x"}},"resources":["a"],"errors":[]}`,
+		"/devices/entities/devices/v2":                   `{"meta":{},"resources":[{"device_id":"a","serial_number":"S"}],"errors":[]}`,
+		"/zero-trust-assessment/entities/assessments/v1": `{"meta":{},"resources":[],"errors":null}`,
+	}
+	for path, b := range bodies {
+		answer[path] = b
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/oauth2/token":
+			r.ParseForm()
+			if sawForm != nil {
+				sawForm(r.PostForm)
+			}
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"access_token":"t","token_type":"bearer","expires_in":1799}`)
+		case r.URL.Path == "/devices/queries/devices-scroll/v1" && r.URL.Query().Get("offset") != "":
+			fmt.Fprint(w, `{"meta":{"pagination":{"total":0,"offset":""}},"resources":[],"errors":[]}`)
+		default:
+			fmt.Fprint(w, answer[r.URL.Path])
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func TestErrorsInSuccessfulResponse(t *testing.T) {
+	const zta = "/zero-trust-assessment/entities/assessments/v1"
+	t.Run("fatal", func(t *testing.T) {
+		ts := rawAPI(t, map[string]string{zta: `{"meta":{},"resources":[],"errors":[{"code":500,"message":"partial failure"}]}`}, nil)
+		c, _ := New(integrations.Config{BaseURL: ts.URL, ClientID: "id", Secret: "s", Retry: quick})
+		err := fetchFails(t, c)
+		if !strings.Contains(err.Error(), "partial failure") {
+			t.Errorf("got error %q, want the API's message", err)
+		}
+	})
+	t.Run("not found is ignored", func(t *testing.T) {
+		ts := rawAPI(t, map[string]string{zta: `{"meta":{},"resources":[],"errors":[{"code":404,"message":"ID not found"}]}`}, nil)
+		c, _ := New(integrations.Config{BaseURL: ts.URL, ClientID: "id", Secret: "s", Retry: quick})
+		recs, err := c.Fetch(context.Background())
+		if err != nil || len(recs) != 1 {
+			t.Errorf("got %d records, error %v; want 1 record, 404 entries ignored", len(recs), err)
+		}
+	})
+}
+
+func TestMemberCID(t *testing.T) {
+	var got url.Values
+	ts := rawAPI(t, nil, func(v url.Values) { got = v })
+	c, _ := New(integrations.Config{BaseURL: ts.URL, ClientID: "id", Secret: "s", TenantID: "child-cid", Retry: quick})
+	if _, err := c.Fetch(context.Background()); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if got.Get("member_cid") != "child-cid" || got.Get("client_id") != "id" || got.Get("client_secret") != "s" {
+		t.Errorf("got token form %v, want client_id, client_secret and member_cid", got)
 	}
 }

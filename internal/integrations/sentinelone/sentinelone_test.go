@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -336,5 +337,23 @@ func TestNew(t *testing.T) {
 				t.Errorf("got URL %q, want %q", c.agents, tt.wantURL)
 			}
 		})
+	}
+}
+
+func TestErrorsInSuccessfulResponse(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"data":[],"pagination":{"nextCursor":null},"errors":[{"code":4000010,"detail":"bad filter","title":"Validation Error"}]}`)
+	}))
+	defer ts.Close()
+	c, err := New(integrations.Config{BaseURL: ts.URL, Secret: token, Retry: quick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := c.Fetch(context.Background())
+	if err == nil || recs != nil {
+		t.Fatalf("got %d records, error %v; want an error and no records", len(recs), err)
+	}
+	if !strings.Contains(err.Error(), "Validation Error: bad filter") {
+		t.Errorf("got error %q, want the console's title and detail", err)
 	}
 }
