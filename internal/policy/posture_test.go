@@ -109,8 +109,16 @@ func TestCheckExplains(t *testing.T) {
 		if f := pr[0].Failed[1]; f.Actual != "'windows'" {
 			t.Errorf("second failure: got %+v, want actual 'windows'", f)
 		}
-		if _, err := json.Marshal(d); err != nil {
-			t.Errorf("json.Marshal(Decision): %v", err)
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatalf("json.Marshal(Decision): %v", err)
+		}
+		want := `{"allowed":false,"reason":"rules match but the source meets none of their postures",` +
+			`"candidates":[{"rule":{"section":"acls","index":0,"line":10,"col":5},"postures":[{"name":"posture:edr","failed":[` +
+			`{"condition":"falcon:ztaScore \\u003e= 70","actual":"not set","set":false},` +
+			`{"condition":"node:os IN ['macos', 'linux']","actual":"'windows'","set":true}]}]}]}`
+		if string(b) != want {
+			t.Errorf("Decision JSON:\n got  %s\n want %s", b, want)
 		}
 	})
 	t.Run("no rule", func(t *testing.T) {
