@@ -115,7 +115,7 @@ func TestCheckExplains(t *testing.T) {
 		}
 		want := `{"allowed":false,"reason":"rules match but the source meets none of their postures",` +
 			`"candidates":[{"rule":{"section":"acls","index":0,"line":10,"col":5},"postures":[{"name":"posture:edr","failed":[` +
-			`{"condition":"falcon:ztaScore \\u003e= 70","actual":"not set","set":false},` +
+			`{"condition":"falcon:ztaScore \u003e= 70","actual":"not set","set":false},` +
 			`{"condition":"node:os IN ['macos', 'linux']","actual":"'windows'","set":true}]}]}]}`
 		if string(b) != want {
 			t.Errorf("Decision JSON:\n got  %s\n want %s", b, want)
