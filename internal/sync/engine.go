@@ -1,0 +1,247 @@
+// Package sync owns the schedule of posture integration syncs: it runs
+// each integration every interval (with jitter), at once when one is
+// created or changed or when asked, pauses one after an authentication
+// failure, and turns a complete vendor listing into posture attributes
+// through the tailnet's single writer. A failed or partial listing changes
+// no attribute; it only records its error in the integration's status.
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/http"
+	gosync "sync"
+	"time"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/integrations"
+	"github.com/postern/postern/internal/tailnet"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultInterval   = 15 * time.Minute
+	DefaultAuthPause  = 24 * time.Hour
+	DefaultRunTimeout = 10 * time.Minute
+	// maxWait is the longest the scheduler sleeps before it looks at the
+	// integrations again, so that ones created behind its back (by another
+	// process, or a test writing the store) are picked up.
+	maxWait = 30 * time.Second
+)
+
+// SourceFunc builds the vendor client of an integration from its
+// configuration.
+type SourceFunc func(in postern.Integration, cfg integrations.Config) (integrations.Source, error)
+
+// Config is what an Engine is built from.
+type Config struct {
+	// Tailnet is the single writer attributes and status go through; the
+	// engine reads integrations and devices from its store.
+	Tailnet *tailnet.Service
+	// TailnetID is the tailnet whose integrations the engine runs.
+	TailnetID string
+
+	Interval   time.Duration // between syncs of one integration; zero means DefaultInterval
+	AuthPause  time.Duration // how long an auth failure pauses an integration; zero means DefaultAuthPause
+	RunTimeout time.Duration // bounds one sync; zero means DefaultRunTimeout
+
+	// Sources builds vendor clients; nil means DefaultSource.
+	Sources SourceFunc
+	// HTTP and Retry are handed to the vendor clients; zero values mean
+	// the clients' defaults.
+	HTTP  *http.Client
+	Retry integrations.RetryPolicy
+
+	Logger *slog.Logger     // nil means discard
+	Now    func() time.Time // nil means time.Now
+}
+
+// Engine runs posture integration syncs. Use New; the zero value is not
+// usable. Its methods are safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	trigger chan string   // SyncNow requests
+	wake    chan struct{} // a sync ended: look at the schedule again
+	wg      gosync.WaitGroup
+
+	mu      gosync.Mutex
+	running map[string]bool // integrations with a sync in flight
+	pending map[string]bool // integrations to sync again when the current run ends
+}
+
+// New returns an engine for cfg. It does nothing until Run.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Tailnet == nil || cfg.TailnetID == "" {
+		return nil, errors.New("sync: Tailnet and TailnetID are required")
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.AuthPause <= 0 {
+		cfg.AuthPause = DefaultAuthPause
+	}
+	if cfg.RunTimeout <= 0 {
+		cfg.RunTimeout = DefaultRunTimeout
+	}
+	if cfg.Sources == nil {
+		cfg.Sources = DefaultSource
+	}
+	e := &Engine{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		trigger: make(chan string, 64),
+		wake:    make(chan struct{}, 1),
+		running: make(map[string]bool),
+		pending: make(map[string]bool),
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	return e, nil
+}
+
+// SyncNow asks for a sync of integration id at once, out of schedule and
+// even while an authentication failure pauses it (an admin asking is
+// reason enough to try again). It does not wait; Run carries it out. A
+// request for an integration already syncing runs it again afterwards.
+func (e *Engine) SyncNow(id string) {
+	select {
+	case e.trigger <- id:
+	default:
+		// The queue is full of requests Run has not taken yet; remember
+		// this one as pending so it is not lost.
+		e.mu.Lock()
+		e.pending[id] = true
+		e.mu.Unlock()
+	}
+}
+
+// Run schedules syncs until ctx ends, then waits for the syncs in flight
+// to stop and returns nil.
+func (e *Engine) Run(ctx context.Context) error {
+	defer e.wg.Wait()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case id := <-e.trigger:
+			e.start(ctx, id)
+			continue
+		case <-e.wake:
+		case <-t.C:
+		}
+		t.Reset(e.scheduleDue(ctx))
+	}
+}
+
+// scheduleDue starts every integration whose time has come and returns
+// how long to sleep until the next one is due.
+func (e *Engine) scheduleDue(ctx context.Context) time.Duration {
+	ins, err := e.cfg.Tailnet.Store().Integrations(ctx, e.cfg.TailnetID)
+	if err != nil {
+		e.log.Error("listing posture integrations", "err", err)
+		return maxWait
+	}
+	now := e.now()
+	wait := maxWait
+	for _, in := range ins {
+		if e.isRunning(in.ID) {
+			continue // its status is about to change; look again when it ends
+		}
+		due := e.due(in, now)
+		if !due.After(now) {
+			e.start(ctx, in.ID)
+			continue
+		}
+		wait = min(wait, due.Sub(now))
+	}
+	e.mu.Lock()
+	for id := range e.pending {
+		if !e.running[id] {
+			delete(e.pending, id)
+			e.mu.Unlock()
+			e.start(ctx, id)
+			e.mu.Lock()
+		}
+	}
+	e.mu.Unlock()
+	return max(wait, 10*time.Millisecond)
+}
+
+func (e *Engine) isRunning(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.running[id]
+}
+
+// due is when in should next run: at once if it never ran or its
+// configuration changed since its last attempt; at the end of an
+// authentication pause; otherwise an interval (plus up to a tenth of it in
+// jitter, stable for one attempt) after the last attempt.
+func (e *Engine) due(in postern.Integration, now time.Time) time.Time {
+	st := in.Status
+	if st.PausedUntil.After(now) {
+		return st.PausedUntil
+	}
+	if st.LastAttempt.IsZero() || in.ConfigUpdated.After(st.LastAttempt) {
+		return now
+	}
+	return st.LastAttempt.Add(e.cfg.Interval + jitter(in.ID, st.LastAttempt, e.cfg.Interval/10))
+}
+
+// jitter spreads integrations over the interval without random state: a
+// hash of the integration and its last attempt picks an offset in
+// [0, limit).
+func jitter(id string, last time.Time, limit time.Duration) time.Duration {
+	if limit <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%d", id, last.UnixNano())
+	return time.Duration(h.Sum64() % uint64(limit))
+}
+
+// start runs a sync of id in the background unless one is in flight, in
+// which case it runs again when that one ends.
+func (e *Engine) start(ctx context.Context, id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.running[id] {
+		e.pending[id] = true
+		return
+	}
+	e.running[id] = true
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		for {
+			if _, err := e.Sync(ctx, id); err != nil && !postern.IsNotFound(err) {
+				e.log.Warn("posture sync failed", "integration_id", id, "err", err)
+			}
+			e.mu.Lock()
+			again := e.pending[id] && ctx.Err() == nil
+			delete(e.pending, id)
+			if !again {
+				delete(e.running, id)
+				e.mu.Unlock()
+				select {
+				case e.wake <- struct{}{}:
+				default:
+				}
+				return
+			}
+			e.mu.Unlock()
+		}
+	}()
+}

@@ -1,0 +1,188 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/integrations"
+)
+
+// maxErrorLen bounds the error a status keeps.
+const maxErrorLen = 500
+
+// errStale marks a run whose integration was changed or deleted while it
+// listed the vendor's devices; its outcome is dropped, and the change
+// itself schedules a new run.
+var errStale = errors.New("the integration changed while it synced; discarding this run")
+
+// Report is the outcome of one sync.
+type Report struct {
+	Status    postern.IntegrationStatus // as recorded
+	Changed   []int64                   // devices whose attributes changed
+	Conflicts []integrations.Conflict   // devices more than one vendor record matched
+}
+
+// Sync runs one sync of integration id now and waits for it: list every
+// device the vendor knows, match them with the tailnet's devices, and make
+// the integration's attributes exactly what the vendor reports, writing
+// only what changed, in one transaction. A failure anywhere (a page that
+// errors or is cut short, a timeout, a refused token) changes no attribute
+// and is recorded in the status; an authentication failure also pauses
+// the integration for Config.AuthPause. The returned error is the run's.
+func (e *Engine) Sync(ctx context.Context, id string) (Report, error) {
+	st := e.cfg.Tailnet.Store()
+	in, err := st.Integration(ctx, id)
+	if err == nil && in.TailnetID != e.cfg.TailnetID {
+		err = postern.Errorf(postern.ENOTFOUND, "posture integration %q not found", id)
+	}
+	if err != nil {
+		return Report{}, fmt.Errorf("reading posture integration %s: %w", id, err)
+	}
+
+	start := e.now()
+	rep, runErr := e.run(ctx, in)
+	if errors.Is(runErr, errStale) {
+		return rep, runErr
+	}
+	status := in.Status
+	status.LastAttempt = start.UTC()
+	status.LastDuration = e.now().Sub(start)
+	if runErr != nil {
+		status.Error = truncate(runErr.Error(), maxErrorLen)
+		if errors.Is(runErr, integrations.ErrAuth) {
+			status.PausedUntil = start.Add(e.cfg.AuthPause).UTC()
+		}
+	} else {
+		status = rep.Status
+		status.LastAttempt = start.UTC()
+		status.LastSync = e.now().UTC()
+		status.LastDuration = e.now().Sub(start)
+		status.PausedUntil = time.Time{}
+	}
+	rep.Status = status
+
+	// Record the outcome even if ctx has just ended: a timeout is exactly
+	// what the status must say.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if cur, err := st.Integration(wctx, id); err != nil || !cur.ConfigUpdated.Equal(in.ConfigUpdated) {
+		return rep, errors.Join(runErr, errStale)
+	}
+	if err := e.cfg.Tailnet.SetIntegrationStatus(wctx, id, status); err != nil {
+		return rep, errors.Join(runErr, err)
+	}
+	e.log.Info("posture sync", "integration_id", id, "provider", in.Provider,
+		"ok", runErr == nil, "hosts", status.ProviderHostCount, "matched", status.MatchedCount,
+		"changed", len(rep.Changed), "duration", status.LastDuration, "err", status.Error)
+	return rep, runErr
+}
+
+// run lists, matches and writes. It returns the counts in Report.Status.
+func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error) {
+	var rep Report
+	src, err := e.source(in)
+	if err != nil {
+		return rep, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.RunTimeout)
+	defer cancel()
+	records, err := src.Fetch(ctx)
+	if err != nil {
+		return rep, err
+	}
+
+	st := e.cfg.Tailnet.Store()
+	devices, err := st.Devices(ctx, in.TailnetID)
+	if err != nil {
+		return rep, fmt.Errorf("listing devices: %w", err)
+	}
+	ids := make([]integrations.Identity, len(devices))
+	names := make(map[int64]string, len(devices))
+	for i := range devices {
+		ids[i] = integrations.IdentityOf(&devices[i])
+		names[devices[i].ID] = devices[i].Name
+	}
+	res := integrations.Match(ids, records, in.Provider == postern.ProviderFalcon)
+	desired := make(map[int64]map[string]postern.Value, len(res.Matches))
+	for _, m := range res.Matches {
+		desired[m.DeviceID] = m.Record.Attributes
+	}
+
+	// The listing took a while: if the integration was deleted or
+	// reconfigured meanwhile, its results no longer belong in the tailnet.
+	cur, err := st.Integration(ctx, in.ID)
+	if err != nil || !cur.ConfigUpdated.Equal(in.ConfigUpdated) {
+		return rep, errStale
+	}
+	ac := audit.Context{Origin: audit.OriginControl, Actor: audit.Service("posture sync (" + in.Provider + ")"), GroupID: audit.GroupID()}
+	rep.Changed, err = e.cfg.Tailnet.ReplaceAttributes(ctx, ac, in.TailnetID, postern.IntegrationSource(in.ID), nil, desired)
+	if err != nil {
+		return rep, err
+	}
+	rep.Conflicts = res.Conflicts
+	rep.Status = in.Status
+	rep.Status.ProviderHostCount = res.ProviderHostCount
+	rep.Status.MatchedCount = res.MatchedCount
+	rep.Status.PossibleMatchedCount = res.PossibleMatchedCount
+	rep.Status.Error = conflictNote(in.Provider, res.Conflicts, names)
+	return rep, nil
+}
+
+// source builds the vendor client for in.
+func (e *Engine) source(in postern.Integration) (integrations.Source, error) {
+	base, err := integrations.BaseURL(in.Provider, in.CloudID)
+	if err != nil {
+		return nil, err
+	}
+	cfg := integrations.Config{
+		BaseURL:  base,
+		ClientID: in.ClientID,
+		TenantID: in.TenantID,
+		Secret:   in.ClientSecret,
+		HTTP:     e.cfg.HTTP,
+		Logger:   e.log.With("integration_id", in.ID),
+		Retry:    e.cfg.Retry,
+		Now:      e.cfg.Now,
+	}
+	src, err := e.cfg.Sources(in, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the %s client: %w", in.Provider, err)
+	}
+	return src, nil
+}
+
+// conflictNote is what a successful sync's status says when vendor
+// records competed for devices; "" when none did. The status has no
+// field of its own for it, so it goes where the console and the API show
+// a sync's trouble.
+func conflictNote(provider string, cs []integrations.Conflict, names map[int64]string) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "synced; %d device(s) matched more than one %s record, the most recently seen was used:", len(cs), provider)
+	for i, c := range cs {
+		if i == 3 {
+			fmt.Fprintf(&b, " and %d more", len(cs)-i)
+			break
+		}
+		name := names[c.DeviceID]
+		if name == "" {
+			name = fmt.Sprint(c.DeviceID)
+		}
+		fmt.Fprintf(&b, " %s: %s over %s;", name, c.Chosen, strings.Join(c.Others, ", "))
+	}
+	return truncate(strings.TrimSuffix(b.String(), ";"), maxErrorLen)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
