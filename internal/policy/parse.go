@@ -6,6 +6,7 @@ import (
 	"errors"
 	"go4.org/netipx"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -34,6 +35,10 @@ func Parse(text []byte) (*Policy, error) {
 	if ok {
 		parseSections(d, p, members)
 	}
+	sort.SliceStable(d.errs, func(i, j int) bool {
+		a, b := d.errs[i], d.errs[j]
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
 	switch len(d.errs) {
 	case 0:
 		return p, nil
@@ -185,13 +190,47 @@ func parsePostureRefs(d *decoder, p *Policy, v *hujson.Value, field string) []st
 }
 
 // conditionErr records a posture condition error at the offending byte
-// inside the policy string (the condition's offset past the opening quote;
-// exact when the string has no escapes).
+// inside the policy string.
 func (d *decoder) conditionErr(name string, c posString, err error) {
 	var se *posture.SyntaxError
 	if errors.As(err, &se) {
-		d.errAt(d.at(&hujson.Value{StartOffset: c.off + 1 + se.Offset}), "%s: %q: %s", name, c.S, se.Msg)
+		off := c.off + rawOffset(d.src[c.off:], se.Offset)
+		d.errAt(d.at(&hujson.Value{StartOffset: off}), "%s: %q: %s", name, c.S, se.Msg)
 		return
 	}
 	d.errAt(c.Pos, "%s: %q: %v", name, c.S, err)
+}
+
+// rawOffset maps a byte offset in a decoded JSON string to the offset in
+// its quoted source text lit, stepping over escapes.
+func rawOffset(lit []byte, decoded int) int {
+	i, n := 1, 0 // past the opening quote
+	for i < len(lit) && lit[i] != '"' && n < decoded {
+		if lit[i] != '\\' || i+1 >= len(lit) {
+			i++
+			n++
+			continue
+		}
+		if lit[i+1] != 'u' || i+6 > len(lit) {
+			i += 2
+			n++
+			continue
+		}
+		r, err := strconv.ParseUint(string(lit[i+2:i+6]), 16, 32)
+		i += 6
+		switch {
+		case err != nil:
+			n++
+		case r >= 0xd800 && r < 0xdc00 && i+6 <= len(lit) && lit[i] == '\\' && lit[i+1] == 'u':
+			i += 6 // a surrogate pair encodes one 4-byte rune
+			n += 4
+		case r < 0x80:
+			n++
+		case r < 0x800:
+			n += 2
+		default:
+			n += 3
+		}
+	}
+	return i
 }

@@ -87,3 +87,43 @@ func TestParseAcceptsFullPolicy(t *testing.T) {
 		t.Errorf("ipsets: got %v / %v, want add and remove applied", p.IPSets["ipset:lan"], p.IPSets["ipset:more"])
 	}
 }
+
+func TestConditionErrorPosition(t *testing.T) {
+	for _, tt := range []struct {
+		name, cond string
+		wantCol    int
+	}{
+		// {"postures": {"posture:a": [" is 29 bytes; the condition starts at column 30.
+		{"plain", `falcon:ztaScore >= 'high'`, 30 + len(`falcon:ztaScore >= `)},
+		{"after an escape", `node:os == \u0027x\u0027 && 1`, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			text := `{"postures": {"posture:a": ["` + tt.cond + `"]}}`
+			_, err := Parse([]byte(text))
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse: got %v, want an *Error", err)
+			}
+			if tt.wantCol == 0 {
+				// The error must point inside the string literal, past the escapes it follows.
+				if pe.Col <= 30 || pe.Col > 30+len(tt.cond) {
+					t.Errorf("column: got %d, want inside the literal (30..%d)", pe.Col, 30+len(tt.cond))
+				}
+				return
+			}
+			if pe.Col != tt.wantCol {
+				t.Errorf("column: got %d (%v), want %d", pe.Col, err, tt.wantCol)
+			}
+		})
+	}
+}
+
+func TestRawOffset(t *testing.T) {
+	lit := []byte(`"a\u0027b\"c\u00e9d"`)
+	// decoded: a ' b " c é(2 bytes) d
+	for _, tt := range []struct{ decoded, want int }{{0, 1}, {1, 2}, {2, 8}, {3, 9}, {4, 11}, {5, 12}, {7, 18}} {
+		if got := rawOffset(lit, tt.decoded); got != tt.want {
+			t.Errorf("rawOffset(%d): got %d, want %d", tt.decoded, got, tt.want)
+		}
+	}
+}
