@@ -357,3 +357,21 @@ func TestErrorsInSuccessfulResponse(t *testing.T) {
 		t.Errorf("got error %q, want the console's title and detail", err)
 	}
 }
+
+func TestFetchCursorNotAdvancing(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"data":[{"id":"1","isActive":true}],"pagination":{"nextCursor":"c2FtZQ=="}}`)
+	}))
+	defer ts.Close()
+	c, err := New(integrations.Config{BaseURL: ts.URL, Secret: token, Retry: quick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := c.Fetch(context.Background())
+	if err == nil || recs != nil {
+		t.Fatalf("got %d records, error %v; want an error and no records", len(recs), err)
+	}
+	if !strings.Contains(err.Error(), "same cursor") {
+		t.Errorf("got error %q, want it to name the repeated cursor", err)
+	}
+}
