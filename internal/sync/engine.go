@@ -26,10 +26,7 @@ const (
 	DefaultInterval   = 15 * time.Minute
 	DefaultAuthPause  = 24 * time.Hour
 	DefaultRunTimeout = 10 * time.Minute
-	// maxWait is the longest the scheduler sleeps before it looks at the
-	// integrations again, so that ones created behind its back (by another
-	// process, or a test writing the store) are picked up.
-	maxWait = 30 * time.Second
+	DefaultPoll       = 30 * time.Second
 )
 
 // SourceFunc builds the vendor client of an integration from its
@@ -47,6 +44,11 @@ type Config struct {
 	Interval   time.Duration // between syncs of one integration; zero means DefaultInterval
 	AuthPause  time.Duration // how long an auth failure pauses an integration; zero means DefaultAuthPause
 	RunTimeout time.Duration // bounds one sync; zero means DefaultRunTimeout
+	// Poll is the longest the scheduler sleeps before it reads the
+	// integrations again, so that changes made behind its back (another
+	// process, a configuration change without SyncNow) are picked up;
+	// zero means DefaultPoll.
+	Poll time.Duration
 
 	// Sources builds vendor clients; nil means DefaultSource.
 	Sources SourceFunc
@@ -87,6 +89,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.RunTimeout <= 0 {
 		cfg.RunTimeout = DefaultRunTimeout
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
 	}
 	if cfg.Sources == nil {
 		cfg.Sources = DefaultSource
@@ -151,10 +156,10 @@ func (e *Engine) scheduleDue(ctx context.Context) time.Duration {
 	ins, err := e.cfg.Tailnet.Store().Integrations(ctx, e.cfg.TailnetID)
 	if err != nil {
 		e.log.Error("listing posture integrations", "err", err)
-		return maxWait
+		return e.cfg.Poll
 	}
 	now := e.now()
-	wait := maxWait
+	wait := e.cfg.Poll
 	for _, in := range ins {
 		if e.isRunning(in.ID) {
 			continue // its status is about to change; look again when it ends
