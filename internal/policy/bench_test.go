@@ -146,22 +146,34 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	qs := make([]q, 1024)
 	for i := range qs {
-		src := nodes[(i*7919)%(benchUsers*benchPerUser)]
-		dst := nodes[benchUsers*benchPerUser+(i*104729)%benchTagged]
-		qs[i] = q{src.ID, dst.IPv4, uint16(1000 + i%500)}
+		// Half the queries follow a rule (a member of the rule's group to
+		// one of its tagged nodes on its port); half are random.
+		r := (i * 37) % benchRules
+		src := nodes[((r%benchGroups)*(benchUsers/benchGroups)+i%20)*benchPerUser+i%benchPerUser]
+		dst := nodes[benchUsers*benchPerUser+((r*7)%benchTags)+benchTags*(i%20)]
+		port := uint16(1000 + r%500)
+		if i%2 == 1 {
+			src = nodes[(i*7919)%(benchUsers*benchPerUser)]
+			dst = nodes[benchUsers*benchPerUser+(i*104729)%benchTagged]
+		}
+		qs[i] = q{src.ID, dst.IPv4, port}
 	}
-	allowed := 0
+	allowed, denied := 0, 0
 	b.ReportAllocs()
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
 		x := qs[i&1023]
-		if c.Check(x.src, x.dst, 6, x.port).Allowed {
+		switch d := c.Check(x.src, x.dst, 6, x.port); {
+		case d.Allowed:
 			allowed++
+		case len(d.Candidates) > 0:
+			denied++
 		}
 		i++
 	}
-	_ = allowed
+	b.ReportMetric(float64(allowed)/float64(i), "allowed/op")
+	b.ReportMetric(float64(denied)/float64(i), "posture-denied/op")
 }
 
 func BenchmarkPostureFlip(b *testing.B) {
@@ -192,4 +204,21 @@ func BenchmarkPostureFlip(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(changedTotal)/float64(i), "changed/op")
+}
+
+// BenchmarkPeersAll computes every node's peer set, as a full netmap
+// rebuild would.
+func BenchmarkPeersAll(b *testing.B) {
+	p, users, nodes := benchTailnet()
+	c, err := Compile(p, users, nodes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, n := range nodes {
+			c.Peers(n.ID)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/postern/postern/internal/posture"
@@ -71,7 +72,8 @@ func (c *Compiled) Check(src int64, dst netip.Addr, proto int, port uint16) Deci
 		return Decision{Reason: "the source has no address of the destination's family"}
 	}
 	best := -1
-	var cands []int
+	var buf [8]int
+	cands := buf[:0]
 	consider := func(ri int, leg Leg, dstNode int) {
 		cr := c.rules[ri]
 		if !legAllows(leg, proto, port) || !legCoversAddr(c, leg, dst, dstNode, s) ||
@@ -82,7 +84,7 @@ func (c *Compiled) Check(src int64, dst netip.Addr, proto int, port uint16) Deci
 			if best < 0 || ri < best {
 				best = ri
 			}
-		} else if cr.postures != nil && cr.srcAll.has(s) {
+		} else if cr.postures != nil && cr.srcAll.has(s) && !slices.Contains(cands, ri) {
 			cands = append(cands, ri)
 		}
 	}
@@ -102,7 +104,7 @@ func (c *Compiled) Check(src int64, dst netip.Addr, proto int, port uint16) Deci
 	}
 	if best >= 0 {
 		ref := c.ruleRef(best)
-		return Decision{Allowed: true, Rule: &ref, Reason: "allowed by " + ref.String()}
+		return Decision{Allowed: true, Rule: &ref, Reason: c.rules[best].reason}
 	}
 	return c.denial(s, cands)
 }
@@ -146,12 +148,8 @@ func (c *Compiled) denial(s int, cands []int) Decision {
 		attrs = posture.Map{}
 	}
 	d := Decision{Reason: "rules match but the source meets none of their postures"}
-	seen := map[int]bool{}
+	slices.Sort(cands)
 	for _, ri := range cands {
-		if seen[ri] {
-			continue
-		}
-		seen[ri] = true
 		cand := Candidate{Rule: c.ruleRef(ri)}
 		for _, pi := range c.rules[ri].postures {
 			pp := c.postures[pi]

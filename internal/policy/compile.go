@@ -196,6 +196,7 @@ func (c *Compiled) passes(i int, postures []int) bool {
 
 func (c *Compiled) compileRule(ri int, r *Rule) *crule {
 	cr := &crule{r: r, postures: c.effectivePostures(r)}
+	cr.reason = "allowed by " + RuleRef{Section: r.Section, Index: r.Index, Line: r.Line, Col: r.Col}.String()
 	var set *ipSetBuilder
 	cr.srcAll, set = c.resolveSrc(r.Src)
 	cr.srcSet, _ = set.b.IPSet()
