@@ -63,6 +63,7 @@ type crule struct {
 	srcKey   int           // identical SrcIPs share a key, so the filter merges them
 	dstNodes bitset        // nodes a non-self leg covers
 	self     bool          // some leg is autogroup:self
+	reason   string        // Check's reason when this rule allows traffic
 }
 
 // legRef says that leg of rule covers a node, sending these IPs.
