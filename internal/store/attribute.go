@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -93,28 +91,24 @@ func (q *queries) SetAttribute(ctx context.Context, a postern.Attribute) error {
 	if a.Key == "" {
 		return postern.Errorf(postern.EINVALID, "attribute key is empty")
 	}
-	var tailnetID string
-	err := q.queryRow(ctx, `SELECT tailnet_id FROM devices WHERE id = ?`, a.DeviceID).Scan(&tailnetID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound("device %d not found", a.DeviceID)
-	}
-	if err != nil {
-		return fmt.Errorf("set attribute %s: read device: %w", a.Key, err)
-	}
 	now := q.now()
 	if a.Updated.IsZero() {
 		a.Updated = now
 	}
-	_, err = q.exec(ctx, `INSERT INTO attributes (device_id, tailnet_id, key, key_lower, kind, value, source, expiry, created, updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// Selecting from devices gives the device's tailnet and inserts
+	// nothing if the device does not exist, so a missing device is not an
+	// error that would abort a PostgreSQL transaction.
+	err := q.execOneFast(ctx, notFound("device %d not found", a.DeviceID), `INSERT INTO attributes
+			(device_id, tailnet_id, key, key_lower, kind, value, source, expiry, created, updated)
+		SELECT id, tailnet_id, ?, ?, ?, ?, ?, ?, ?, ? FROM devices WHERE id = ?
 		ON CONFLICT (device_id, key_lower) DO UPDATE SET
 			kind = excluded.kind, value = excluded.value, source = excluded.source, expiry = excluded.expiry,
 			updated = CASE WHEN attributes.kind = excluded.kind AND attributes.value = excluded.value
 				THEN attributes.updated ELSE excluded.updated END`,
-		a.DeviceID, tailnetID, a.Key, strings.ToLower(a.Key), a.Value.Kind().String(), a.Value.Text(), a.Source,
-		toNanos(a.Expiry), toNanos(now), toNanos(a.Updated))
-	if q.d.foreignKeyViolation(err) {
-		return notFound("device %d not found", a.DeviceID)
+		a.Key, strings.ToLower(a.Key), a.Value.Kind().String(), a.Value.Text(), a.Source,
+		toNanos(a.Expiry), toNanos(now), toNanos(a.Updated), a.DeviceID)
+	if postern.IsNotFound(err) {
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("set attribute %s of device %d: %w", a.Key, a.DeviceID, err)
@@ -123,7 +117,7 @@ func (q *queries) SetAttribute(ctx context.Context, a postern.Attribute) error {
 }
 
 func (q *queries) DeleteAttribute(ctx context.Context, deviceID int64, key string) error {
-	err := q.execOne(ctx, notFound("attribute %s of device %d not found", key, deviceID),
+	err := q.execOneFast(ctx, notFound("attribute %s of device %d not found", key, deviceID),
 		`DELETE FROM attributes WHERE device_id = ? AND key_lower = ?`, deviceID, strings.ToLower(key))
 	if err != nil && !postern.IsNotFound(err) {
 		return fmt.Errorf("delete attribute %s of device %d: %w", key, deviceID, err)

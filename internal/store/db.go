@@ -51,11 +51,18 @@ func (s *sqlStore) InTx(ctx context.Context, fn func(q Queries) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	q := &queries{x: tx, d: s.queries.d, s: s, tx: true}
-	if err := fn(q); err != nil {
-		tx.Rollback()
+	// Roll back on every way out but a commit, panics included, so a
+	// SQLite write lock is never left held.
+	done := false
+	defer func() {
+		if !done {
+			tx.Rollback()
+		}
+	}()
+	if err := fn(&queries{x: tx, d: s.queries.d, s: s, tx: true}); err != nil {
 		return err
 	}
+	done = true
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
@@ -138,19 +145,37 @@ func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.
 // now is the store's clock, in UTC.
 func (q *queries) now() time.Time { return q.s.opts.Now().UTC() }
 
+// execFast runs a write without exec's savepoint, saving two round trips
+// on PostgreSQL. Use it only for statements that break no constraint
+// whatever their arguments, so they fail only when the database does.
+func (q *queries) execFast(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.x.ExecContext(ctx, q.d.rebind(query), args...)
+}
+
 // execOne runs a write that must touch one row; if it touches none, it
 // returns notFound.
 func (q *queries) execOne(ctx context.Context, notFound error, query string, args ...any) error {
-	res, err := q.exec(ctx, query, args...)
-	if err != nil {
-		return err
+	return q.checkOne(notFound)(q.exec(ctx, query, args...))
+}
+
+// execOneFast is execOne with execFast.
+func (q *queries) execOneFast(ctx context.Context, notFound error, query string, args ...any) error {
+	return q.checkOne(notFound)(q.execFast(ctx, query, args...))
+}
+
+// checkOne returns a function that checks a write touched a row.
+func (q *queries) checkOne(notFound error) func(sql.Result, error) error {
+	return func(res sql.Result, err error) error {
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("count changed rows: %w", err)
+		}
+		if n == 0 {
+			return notFound
+		}
+		return nil
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("count changed rows: %w", err)
-	}
-	if n == 0 {
-		return notFound
-	}
-	return nil
 }

@@ -90,12 +90,15 @@ func (q *queries) CreateDevice(ctx context.Context, d *postern.Device) error {
 	return fmt.Errorf("create device %s: still colliding after %d attempts: %w", d.Hostname, createDeviceAttempts, lastErr)
 }
 
-// pickName returns a free name for a device whose hostname gave base:
-// base, else base-1, base-2, ... The first attempt takes the first free
-// name; retries after a collision pick among the first few at random, so
-// concurrent registrations of one hostname spread out instead of
-// colliding again.
+// pickName returns a name for a device whose hostname gave base: base
+// itself on the first attempt, without a query; after a collision the
+// first free one of base-1, base-2, ...; and on later attempts one of the
+// first few free names at random, so concurrent registrations of one
+// hostname spread out instead of colliding again.
 func (q *queries) pickName(ctx context.Context, tailnetID, base string, attempt int) (string, error) {
+	if attempt == 0 {
+		return base, nil // usually free; the insert tells
+	}
 	prefix := base[:min(len(base), 50)]
 	rows, err := q.query(ctx, `SELECT name FROM devices WHERE tailnet_id = ? AND name LIKE ?`, tailnetID, prefix+"%")
 	if err != nil {
@@ -113,7 +116,7 @@ func (q *queries) pickName(ctx context.Context, tailnetID, base string, attempt 
 		taken[n] = true
 	}
 	free := freeNames(base, taken, 8)
-	if attempt == 0 {
+	if attempt == 1 {
 		return free[0], nil
 	}
 	return free[rand.IntN(len(free))], nil
@@ -303,7 +306,7 @@ func (q *queries) UpdateDevice(ctx context.Context, d *postern.Device) error {
 }
 
 func (q *queries) TouchDevice(ctx context.Context, id int64, lastSeen time.Time) error {
-	err := q.execOne(ctx, notFound("device %d not found", id), `UPDATE devices SET last_seen = ? WHERE id = ?`, toNanos(lastSeen), id)
+	err := q.execOneFast(ctx, notFound("device %d not found", id), `UPDATE devices SET last_seen = ? WHERE id = ?`, toNanos(lastSeen), id)
 	if err != nil && !postern.IsNotFound(err) {
 		return fmt.Errorf("touch device %d: %w", id, err)
 	}
@@ -313,7 +316,7 @@ func (q *queries) TouchDevice(ctx context.Context, id int64, lastSeen time.Time)
 // DeleteDevice deletes the device; the schema's ON DELETE CASCADE removes
 // its attributes in the same statement.
 func (q *queries) DeleteDevice(ctx context.Context, id int64) error {
-	err := q.execOne(ctx, notFound("device %d not found", id), `DELETE FROM devices WHERE id = ?`, id)
+	err := q.execOneFast(ctx, notFound("device %d not found", id), `DELETE FROM devices WHERE id = ?`, id)
 	if err != nil && !postern.IsNotFound(err) {
 		return fmt.Errorf("delete device %d: %w", id, err)
 	}

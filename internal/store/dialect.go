@@ -67,6 +67,9 @@ var constraintColumns = map[string]string{
 	"keys_pkey":                  "keys.id",
 	"policy_files_pkey":          "policy_files.tailnet_id, policy_files.version",
 	"audit_events_pkey":          "audit_events.id",
+	"console_links_pkey":         "console_links.token_hash",
+	"console_sessions_pkey":      "console_sessions.token_hash",
+	"posture_history_pkey":       "posture_history.tailnet_id, posture_history.day, posture_history.posture",
 }
 
 // uniqueViolation returns the name of the unique constraint err broke, or
@@ -119,6 +122,20 @@ func (d dialect) foreignKeyViolation(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return se.Code() == 787 // SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// notNullViolation reports whether err is a NULL written to a NOT NULL
+// column.
+func (d dialect) notNullViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23502"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == 1299 // SQLITE_CONSTRAINT_NOTNULL
 	}
 	return false
 }

@@ -139,7 +139,7 @@ func (q *queries) UpdateIntegration(ctx context.Context, in *postern.Integration
 }
 
 func (q *queries) UpdateIntegrationStatus(ctx context.Context, id string, s postern.IntegrationStatus) error {
-	err := q.execOne(ctx, notFound("integration %q not found", id), `UPDATE integrations SET last_sync = ?, last_attempt = ?,
+	err := q.execOneFast(ctx, notFound("integration %q not found", id), `UPDATE integrations SET last_sync = ?, last_attempt = ?,
 		last_error = ?, provider_host_count = ?, matched_count = ?, possible_matched_count = ?, paused_until = ?,
 		last_duration = ?
 		WHERE id = ?`,
@@ -152,7 +152,7 @@ func (q *queries) UpdateIntegrationStatus(ctx context.Context, id string, s post
 }
 
 func (q *queries) DeleteIntegration(ctx context.Context, id string) error {
-	err := q.execOne(ctx, notFound("integration %q not found", id), `DELETE FROM integrations WHERE id = ?`, id)
+	err := q.execOneFast(ctx, notFound("integration %q not found", id), `DELETE FROM integrations WHERE id = ?`, id)
 	if err != nil && !postern.IsNotFound(err) {
 		return fmt.Errorf("delete integration %s: %w", id, err)
 	}

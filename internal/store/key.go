@@ -94,7 +94,7 @@ func (q *queries) Keys(ctx context.Context, tailnetID string) ([]postern.Key, er
 
 // UpdateKey writes k's Revoked, Used, Expires and Description.
 func (q *queries) UpdateKey(ctx context.Context, k *postern.Key) error {
-	err := q.execOne(ctx, notFound("key %q not found", k.ID),
+	err := q.execOneFast(ctx, notFound("key %q not found", k.ID),
 		`UPDATE keys SET revoked = ?, used = ?, expires = ?, description = ? WHERE id = ?`,
 		toNanos(k.Revoked), k.Used, toNanos(k.Expires), k.Description, k.ID)
 	if err != nil && !postern.IsNotFound(err) {
@@ -104,7 +104,7 @@ func (q *queries) UpdateKey(ctx context.Context, k *postern.Key) error {
 }
 
 func (q *queries) DeleteKey(ctx context.Context, id string) error {
-	err := q.execOne(ctx, notFound("key %q not found", id), `DELETE FROM keys WHERE id = ?`, id)
+	err := q.execOneFast(ctx, notFound("key %q not found", id), `DELETE FROM keys WHERE id = ?`, id)
 	if err != nil && !postern.IsNotFound(err) {
 		return fmt.Errorf("delete key %s: %w", id, err)
 	}

@@ -215,9 +215,14 @@ func TestTransactionCommitsAndNests(t *testing.T) {
 			if inner == nil {
 				t.Error("nested Tx: got nil error, want the inner failure")
 			}
-			// A conflict inside the transaction leaves it usable.
+			// A conflict or a missing row inside the transaction leaves it
+			// usable, on PostgreSQL as on SQLite.
 			err := q.CreateUser(ctx, &postern.User{TailnetID: tn.ID, LoginName: "kept@example.com"})
 			mustCode(t, err, postern.ECONFLICT)
+			err = q.SetAttribute(ctx, postern.Attribute{DeviceID: 42, Key: "custom:x", Value: postern.Bool(true)})
+			mustCode(t, err, postern.ENOTFOUND)
+			err = q.CreateDevice(ctx, &postern.Device{TailnetID: "Tnope", Hostname: "x"})
+			mustCode(t, err, postern.ENOTFOUND)
 			return store.Tx(ctx, q, func(q store.Queries) error {
 				return q.CreateUser(ctx, &postern.User{TailnetID: tn.ID, LoginName: "nested@example.com"})
 			})
@@ -239,6 +244,28 @@ func TestTransactionCommitsAndNests(t *testing.T) {
 		// Tx on the store itself starts a real transaction.
 		if err := store.Tx(ctx, s, func(q store.Queries) error { return errors.New("no") }); err == nil {
 			t.Error("Tx on a store: got nil error, want the callback's")
+		}
+	})
+}
+
+func TestPanicInTransactionReleasesIt(t *testing.T) {
+	forEach(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTailnet(t, s)
+		func() {
+			defer func() { recover() }()
+			s.InTx(ctx, func(q store.Queries) error {
+				q.CreateUser(ctx, &postern.User{TailnetID: tn.ID, LoginName: "panic@example.com"})
+				panic("boom")
+			})
+		}()
+		// The write lock is free again and the write was rolled back.
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := s.CreateUser(tctx, &postern.User{TailnetID: tn.ID, LoginName: "after@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UserByLoginName(ctx, tn.ID, "panic@example.com"); !postern.IsNotFound(err) {
+			t.Errorf("got %v for the panicking transaction's user, want not found", err)
 		}
 	})
 }

@@ -80,7 +80,7 @@ func (q *queries) UpdateTailnetSettings(ctx context.Context, id string, s poster
 	if err != nil {
 		return fmt.Errorf("encode tailnet settings: %w", err)
 	}
-	err = q.execOne(ctx, notFound("tailnet %q not found", id), `UPDATE tailnets SET settings = ? WHERE id = ?`, string(settings), id)
+	err = q.execOneFast(ctx, notFound("tailnet %q not found", id), `UPDATE tailnets SET settings = ? WHERE id = ?`, string(settings), id)
 	if err != nil && !postern.IsNotFound(err) {
 		return fmt.Errorf("update settings of tailnet %s: %w", id, err)
 	}
