@@ -191,16 +191,18 @@ func (e *Engine) isRunning(id string) bool {
 }
 
 // due is when in should next run: at once if it never ran or its
-// configuration changed since its last attempt; at the end of an
-// authentication pause; otherwise an interval (plus up to a tenth of it in
+// configuration changed since its last attempt started; else at the end
+// of an authentication pause; otherwise an interval (plus up to a tenth of it in
 // jitter, stable for one attempt) after the last attempt.
 func (e *Engine) due(in postern.Integration, now time.Time) time.Time {
 	st := in.Status
-	if st.PausedUntil.After(now) {
-		return st.PausedUntil
-	}
+	// A configuration change comes first: it lifts a pause, even one that
+	// a run overlapping the change recorded after it.
 	if st.LastAttempt.IsZero() || in.ConfigUpdated.After(st.LastAttempt) {
 		return now
+	}
+	if st.PausedUntil.After(now) {
+		return st.PausedUntil
 	}
 	return st.LastAttempt.Add(e.cfg.Interval + jitter(in.ID, st.LastAttempt, e.cfg.Interval/10))
 }
