@@ -62,22 +62,6 @@ func loadVectors(t testing.TB) map[string][]byte {
 	return out
 }
 
-// load parses, compiles and tests a policy the way saving it would.
-func load(text []byte, users []User, nodes []Node) (*Compiled, error) {
-	p, err := Parse(text)
-	if err != nil {
-		return nil, err
-	}
-	c, err := Compile(p, users, nodes)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.RunTests(); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 func TestConformance(t *testing.T) {
 	vecs := loadVectors(t)
 	ids := make([]string, 0, len(vecs))
@@ -110,7 +94,7 @@ func runVector(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	c, err := load([]byte(v.Policy), users, nodes)
+	c, err := Load([]byte(v.Policy), users, nodes)
 	if v.ExpectError {
 		if err == nil {
 			return fmt.Errorf("got no error, want %q", v.APIBody.Message)

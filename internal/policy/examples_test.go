@@ -173,7 +173,7 @@ func TestDocumentedExamples(t *testing.T) {
 			if strings.HasPrefix(strings.TrimSpace(tt.body), `"groups"`) || strings.HasPrefix(strings.TrimSpace(tt.body), `"hosts"`) {
 				text = "{" + tt.body + "}"
 			}
-			c, err := load([]byte(text), users, nodes)
+			c, err := Load([]byte(text), users, nodes)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("load: got %v, want an error containing %q", err, tt.wantErr)

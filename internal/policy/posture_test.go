@@ -168,7 +168,7 @@ func TestTestsWithPostureAttrs(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			text := strings.Replace(posturePolicy, `"acls": [`, `"tests": `+tt.tests+`, "acls": [`, 1)
-			_, err := load([]byte(text), users, nodes)
+			_, err := Load([]byte(text), users, nodes)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("load: got %v, want nil", err)

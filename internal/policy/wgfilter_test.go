@@ -37,7 +37,7 @@ func TestClientFilterAgrees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := load([]byte(v.Policy), users, nodes)
+		c, err := Load([]byte(v.Policy), users, nodes)
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}

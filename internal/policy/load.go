@@ -1,0 +1,19 @@
+package policy
+
+// Load is what saving a policy does: Parse the text, Compile it against the
+// tailnet state, and run its tests block. Errors are the *Error/ErrorList
+// of Parse, or the *TestsError of RunTests.
+func Load(text []byte, users []User, nodes []Node) (*Compiled, error) {
+	p, err := Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Compile(p, users, nodes)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.RunTests(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
