@@ -17,3 +17,6 @@ func Load(text []byte, users []User, nodes []Node) (*Compiled, error) {
 	}
 	return c, nil
 }
+
+// Policy returns the policy c was compiled from (read-only).
+func (c *Compiled) Policy() *Policy { return c.p }
