@@ -200,7 +200,10 @@ func (c *Compiled) coverLeg(cr *crule, ri, li int, leg Leg) {
 	case SelIPSet:
 		c.coverPrefixes(cr, c.p.IPSets[leg.Dst.Name].Prefixes(), add)
 	case SelInternet:
-		ips := setStrings(internetSet())
+		var ips []string
+		for _, p := range internetPrefixes() {
+			ips = append(ips, p.String())
+		}
 		for _, i := range c.routers {
 			for _, r := range c.nodes[i].ApprovedRoutes {
 				if r.Bits() == 0 {

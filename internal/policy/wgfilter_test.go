@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"sort"
 	"testing"
 
@@ -95,3 +96,30 @@ func agreeMatrix(t *testing.T, id string, c *Compiled, nodes []Node) int {
 }
 
 func protoName(p ipproto.Proto) string { return fmt.Sprint(p) }
+
+// TestClientFilterAcceptsInternet checks that the exit node's rules for
+// autogroup:internet load into the client filter and open public
+// addresses, not private ones.
+func TestClientFilterAcceptsInternet(t *testing.T) {
+	users, nodes := exampleTailnet()
+	c, err := Load([]byte("{"+exampleDefs+`"acls": [{"action": "accept", "src": ["group:eng"], "dst": ["autogroup:internet:443"]}]}`), users, nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	matches, err := filter.MatchesFromFilterRules(c.Filter(30))
+	if err != nil {
+		t.Fatalf("client rejects the exit node's filter: %v", err)
+	}
+	var all netipx.IPSetBuilder
+	all.AddPrefix(netip.MustParsePrefix("0.0.0.0/0"))
+	local, _ := all.IPSet()
+	f := filter.New(matches, nil, local, &netipx.IPSet{}, nil, logger.Discard)
+	for _, tt := range []struct {
+		dst  string
+		want filter.Response
+	}{{"8.8.8.8", filter.Accept}, {"1.1.1.1", filter.Accept}, {"10.1.2.3", filter.Drop}, {"192.168.1.1", filter.Drop}} {
+		if got := f.Check(netip.MustParseAddr("100.64.0.2"), netip.MustParseAddr(tt.dst), 443, ipproto.TCP); got != tt.want {
+			t.Errorf("client filter bob -> %s:443: got %v, want %v", tt.dst, got, tt.want)
+		}
+	}
+}
