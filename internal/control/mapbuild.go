@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 
@@ -22,12 +23,12 @@ func (s *Server) fullMap(ctx context.Context, ss *session) (*tailcfg.MapResponse
 		return nil, fmt.Errorf("loading self: %w", err)
 	}
 	resp := &tailcfg.MapResponse{
-		Node:         s.tailNode(self, s.liveOf(self.ID)),
-		DERPMap:      s.derpMap,
-		DNSConfig:    s.dnsConfig(),
-		Domain:       s.cfg.BaseDomain,
-		PacketFilter: s.filter(self.ID),
-		Peers:        []*tailcfg.Node{},
+		Node:          s.tailNode(self, s.liveOf(self.ID)),
+		DERPMap:       s.derpMap,
+		DNSConfig:     s.dnsConfig(),
+		Domain:        s.cfg.BaseDomain,
+		PacketFilters: s.filters(self.ID),
+		Peers:         []*tailcfg.Node{},
 	}
 	profiles := map[tailcfg.UserID]tailcfg.UserProfile{}
 	addProfile := func(d *postern.Device) {
@@ -66,15 +67,17 @@ func (s *Server) peerIDs(id int64) []int64 {
 	return slices.Compact(ids)
 }
 
-// filter asks the policy for a device's packet filter. It is never nil:
-// an empty list tells the client to accept nothing, while a nil one would
-// mean "unchanged".
-func (s *Server) filter(id int64) []tailcfg.FilterRule {
-	f := s.cfg.Policy.Filter(id)
-	if f == nil {
-		f = []tailcfg.FilterRule{}
+// filters asks the policy for a device's packet filter, as a named-filter
+// update that replaces whatever the client had: "*" clears, "base" holds
+// the rules. (An empty PacketFilter list cannot be sent: it would be
+// omitted from the JSON and mean "unchanged", where it must mean "accept
+// nothing".)
+func (s *Server) filters(id int64) map[string][]tailcfg.FilterRule {
+	out := map[string][]tailcfg.FilterRule{"*": nil}
+	if f := s.cfg.Policy.Filter(id); len(f) > 0 {
+		out["base"] = f
 	}
-	return f
+	return out
 }
 
 func (s *Server) dnsConfig() *tailcfg.DNSConfig {
@@ -104,7 +107,7 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 		resp.Node = s.tailNode(self, s.liveOf(ss.deviceID))
 	}
 	if pend.filter {
-		resp.PacketFilter = s.filter(ss.deviceID)
+		resp.PacketFilters = s.filters(ss.deviceID)
 	}
 	ss.mu.Lock()
 	known := ss.known
@@ -179,7 +182,7 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 		resp.PingRequest = pend.pings[0]
 		rest.pings = pend.pings[1:]
 	}
-	if !reflect.ValueOf(known).Equal(reflect.ValueOf(next)) {
+	if !maps.Equal(known, next) {
 		ss.mu.Lock()
 		ss.known = next
 		ss.mu.Unlock()
@@ -190,13 +193,7 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 	return resp, rest, nil
 }
 
-func cloneSet(m map[int64]bool) map[int64]bool {
-	out := make(map[int64]bool, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
+func cloneSet(m map[int64]bool) map[int64]bool { return maps.Clone(m) }
 
 // applyReport stores what a client reports in a map request: endpoints,
 // home DERP and disco key in memory (telling its peers), Hostinfo in the

@@ -198,6 +198,9 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 				return
 			}
 			if resp != nil {
+				s.log.Debug("map update", "device_id", d.ID, "node", resp.Node != nil, "filter", resp.PacketFilters != nil,
+					"peers_changed", len(resp.PeersChanged), "peers_removed", len(resp.PeersRemoved),
+					"patches", len(resp.PeersChangedPatch), "online", len(resp.OnlineChange), "ping", resp.PingRequest != nil)
 				if err := writeMsg(w, compress, resp); err != nil {
 					return
 				}
