@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/control"
 	"github.com/postern/postern/internal/tsclient"
