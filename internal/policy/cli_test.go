@@ -82,3 +82,16 @@ func TestFiltersJSON(t *testing.T) {
 		t.Errorf("db: got %+v, want one tcp rule to 5432 on both addresses", db)
 	}
 }
+
+func TestProtoNumber(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+		err  bool
+	}{{"", 6, false}, {"tcp", 6, false}, {"UDP", 17, false}, {"icmp", 1, false}, {"47", 47, false}, {"0", 0, true}, {"bogus", 0, true}} {
+		got, err := ProtoNumber(tt.in)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("ProtoNumber(%q): got %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}

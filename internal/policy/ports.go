@@ -88,3 +88,17 @@ func internetSet() *netipx.IPSet {
 	s, _ := b.IPSet()
 	return s
 }
+
+// ProtoNumber returns the IANA number of a protocol name ("tcp", "udp",
+// "icmp", ...) or decimal number, as the policy file accepts them, for
+// callers of Check. An empty name means TCP.
+func ProtoNumber(name string) (int, error) {
+	if name == "" {
+		return 6, nil
+	}
+	p, err := parseProto(name)
+	if err != nil {
+		return 0, err
+	}
+	return p[0], nil
+}
