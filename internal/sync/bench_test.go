@@ -1,0 +1,192 @@
+package sync_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/postern/postern"
+	fakefleet "github.com/postern/postern/internal/fakes/fleet"
+	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/storetest"
+	postsync "github.com/postern/postern/internal/sync"
+	"github.com/postern/postern/internal/tailnet"
+)
+
+// serveEnv, when set to a host count, makes the test binary serve a fake
+// Fleet with that many hosts instead of running tests; the benchmark runs
+// it as a child process, so that its memory figures are Postern's.
+const serveEnv = "POSTERN_BENCH_FAKE_FLEET_HOSTS"
+
+func TestMain(m *testing.M) {
+	if n := os.Getenv(serveEnv); n != "" {
+		serveFake(n)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func serveFake(count string) {
+	n, err := strconv.Atoi(count)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bad host count:", err)
+		os.Exit(2)
+	}
+	fake := fakefleet.NewServer(token)
+	defer fake.Close()
+	hosts := make([]fakefleet.Host, n)
+	seen := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	for i := range hosts {
+		hosts[i] = fakefleet.Host{
+			HardwareSerial: benchSerial(i),
+			SeenTime:       seen.Add(time.Duration(i) * time.Second),
+			Policies: []fakefleet.Policy{
+				{Name: "Disk encryption", Description: "Tailscale: fleetPolicy:diskEncrypted", Response: "pass"},
+				{Name: "Firewall", Description: "Tailscale: fleetPolicy:firewall", Response: []string{"pass", "fail", ""}[i%3]},
+				{Name: "Gatekeeper", Description: "Checks if gatekeeper is enabled", Response: "fail"},
+			},
+		}
+	}
+	fake.SetHosts(hosts)
+	fmt.Println(fake.URL())
+	io.Copy(io.Discard, os.Stdin)
+}
+
+func benchSerial(i int) string { return fmt.Sprintf("C02X%08d", i) }
+
+func startChildFake(b *testing.B, n int) string {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), serveEnv+"="+strconv.Itoa(n))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("starting the fake: %v", err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("reading the fake's URL: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+// BenchmarkSync100k is the target: 100,000 Fleet hosts, paged
+// over loopback HTTP from a fake in a child process, matched against
+// 10,000 tailnet devices (8,000 of them known to Fleet), with every
+// matched device's attributes written (and audited) in one SQLite
+// transaction: each iteration starts from no attributes, the worst case.
+// Besides ns/op and B/op it reports peak-heap-MB, the highest heap
+// sampled during the syncs, and maxrss-MB for this process.
+func BenchmarkSync100k(b *testing.B) {
+	const hosts, devices = 100_000, 10_000
+	url := startChildFake(b, hosts)
+	ctx := context.Background()
+	st := storetest.New(b)
+	tn := storetest.NewTailnet(b, st)
+	svc := tailnet.New(st, slog.New(slog.DiscardHandler), nil)
+	err := st.InTx(ctx, func(q store.Queries) error {
+		for i := range devices {
+			d := postern.Device{TailnetID: tn.ID, Name: fmt.Sprintf("dev%d", i), Hostname: "dev", Authorized: true}
+			if i%5 != 4 { // 80% have a serial Fleet knows
+				d.PostureIdentity.SerialNumbers = []string{benchSerial(i * (hosts / devices))}
+			}
+			if err := q.CreateDevice(ctx, &d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatalf("creating devices: %v", err)
+	}
+	tok := token
+	in, err := svc.CreateIntegration(ctx, admin, tn.ID, postern.ProviderFleet, tailnet.IntegrationConfig{CloudID: &url, ClientSecret: &tok})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := postsync.New(postsync.Config{Tailnet: svc, TailnetID: tn.ID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// One sync first, so the fake has encoded every host.
+	if _, err := eng.Sync(ctx, in.ID); err != nil {
+		b.Fatal(err)
+	}
+	peak := samplePeakHeap(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		if _, err := st.DeleteAttributesBySource(ctx, tn.ID, postern.IntegrationSource(in.ID)); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		b.StartTimer()
+		rep, err := eng.Sync(ctx, in.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rep.Changed) != devices*8/10 || rep.Status.ProviderHostCount != hosts {
+			b.Fatalf("sync: changed %d devices of %d hosts, want %d of %d", len(rep.Changed), rep.Status.ProviderHostCount, devices*8/10, hosts)
+		}
+	}
+	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MB")
+	}
+}
+
+// samplePeakHeap samples the heap every few milliseconds until the
+// benchmark ends, and returns a function that reads the highest value.
+func samplePeakHeap(b *testing.B) func() uint64 {
+	var (
+		mu   gosync.Mutex
+		peak uint64
+	)
+	done := make(chan struct{})
+	b.Cleanup(func() { close(done) })
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			metrics.Read(s)
+			mu.Lock()
+			peak = max(peak, s[0].Value.Uint64())
+			mu.Unlock()
+		}
+	}()
+	return func() uint64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
