@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/tailscale/hujson"
 )
@@ -80,6 +81,22 @@ func (d *decoder) object(v *hujson.Value, what string) ([]member, bool) {
 		out = append(out, member{Key: k, Name: &m.Name, Val: &m.Value})
 	}
 	return out, true
+}
+
+// fields is object for a JSON object with known field names: keys match
+// them case-insensitively, as Tailscale's JSON decoding does, and come back
+// spelt as known. Unknown keys are left for the caller to report.
+func (d *decoder) fields(v *hujson.Value, what string, known ...string) ([]member, bool) {
+	ms, ok := d.object(v, what)
+	for i := range ms {
+		for _, k := range known {
+			if strings.EqualFold(ms[i].Key, k) {
+				ms[i].Key = k
+				break
+			}
+		}
+	}
+	return ms, ok
 }
 
 // array returns v's elements, or records an error.

@@ -127,3 +127,13 @@ func TestRawOffset(t *testing.T) {
 		}
 	}
 }
+
+func TestFieldNamesCaseInsensitive(t *testing.T) {
+	p, err := Parse([]byte(`{"ACLs": [{"Action": "accept", "SRC": ["*"], "Dst": ["*:22"]}], "OneCGNATRoute": "mullvad"}`))
+	if err != nil {
+		t.Fatalf("Parse: got %v, want nil", err)
+	}
+	if len(p.Rules) != 1 || len(p.Rules[0].Legs) != 1 {
+		t.Errorf("rules: got %+v, want one rule with one leg", p.Rules)
+	}
+}

@@ -15,7 +15,7 @@ func parseACLs(d *decoder, p *Policy, v *hujson.Value) {
 		return
 	}
 	for i, e := range entries {
-		ms, ok := d.object(e, "acls")
+		ms, ok := d.fields(e, "acls", "action", "src", "users", "dst", "ports", "proto", "srcPosture")
 		if !ok {
 			continue
 		}
@@ -159,7 +159,7 @@ func parseGrants(d *decoder, p *Policy, v *hujson.Value) {
 		return
 	}
 	for i, e := range entries {
-		ms, ok := d.object(e, "grants")
+		ms, ok := d.fields(e, "grants", "src", "dst", "ip", "app", "srcPosture", "via")
 		if !ok {
 			continue
 		}

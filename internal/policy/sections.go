@@ -19,7 +19,7 @@ func parseSSH(d *decoder, p *Policy, v *hujson.Value) {
 		return
 	}
 	for _, e := range entries {
-		ms, ok := d.object(e, "ssh")
+		ms, ok := d.fields(e, "ssh", "action", "src", "dst", "users", "checkPeriod", "acceptEnv", "recorder", "enforceRecorder", "srcPosture")
 		if !ok {
 			continue
 		}
@@ -102,7 +102,7 @@ func parseTests(d *decoder, p *Policy, v *hujson.Value) {
 		return
 	}
 	for _, e := range entries {
-		ms, ok := d.object(e, "tests")
+		ms, ok := d.fields(e, "tests", "src", "user", "proto", "accept", "allow", "deny", "srcPostureAttrs")
 		if !ok {
 			continue
 		}
@@ -173,7 +173,7 @@ func parseSSHTests(d *decoder, p *Policy, v *hujson.Value) {
 		return
 	}
 	for _, e := range entries {
-		ms, ok := d.object(e, "sshTests")
+		ms, ok := d.fields(e, "sshTests", "src", "dst", "accept", "check", "deny", "srcPostureAttrs")
 		if !ok {
 			continue
 		}
@@ -199,7 +199,7 @@ func parseNodeAttrs(d *decoder, p *Policy, v *hujson.Value) {
 		return
 	}
 	for _, e := range entries {
-		ms, ok := d.object(e, "nodeAttrs")
+		ms, ok := d.fields(e, "nodeAttrs", "target", "attr", "ipPool", "app")
 		if !ok {
 			continue
 		}
@@ -221,7 +221,7 @@ func parseNodeAttrs(d *decoder, p *Policy, v *hujson.Value) {
 
 // parseAutoApprovers reads routes (prefix → owners) and exitNode (owners).
 func parseAutoApprovers(d *decoder, p *Policy, v *hujson.Value) {
-	ms, ok := d.object(v, "autoApprovers")
+	ms, ok := d.fields(v, "autoApprovers", "routes", "exitNode")
 	if !ok {
 		return
 	}
@@ -272,7 +272,7 @@ func parseAttrConfig(d *decoder, v *hujson.Value) {
 		if !strings.Contains(m.Key, ":") {
 			d.errf(m.Name, "attrConfig: %q must be \"namespace:name\"", m.Key)
 		}
-		fields, ok := d.object(m.Val, m.Key)
+		fields, ok := d.fields(m.Val, m.Key, "type", "allowSetByNode", "broadcastToPeers")
 		if !ok {
 			continue
 		}
