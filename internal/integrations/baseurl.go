@@ -79,6 +79,9 @@ func BaseURL(provider, cloudID string) (string, error) {
 		}
 		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: want %s", cloudID, provider, hint)
 	}
+	if addr, err := netip.ParseAddr(cloudID); err == nil && addr.Is6() {
+		return "https://[" + strings.ToLower(cloudID) + "]", nil
+	}
 	return "https://" + strings.ToLower(cloudID), nil
 }
 

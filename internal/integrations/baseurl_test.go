@@ -32,6 +32,8 @@ func TestBaseURL(t *testing.T) {
 		{"falcon us-gov-2", "falcon", "us-gov-2", "https://api.us-gov-2.crowdstrike.mil"},
 		{"falcon host", "falcon", "api.us-2.crowdstrike.com", "https://api.us-2.crowdstrike.com"},
 		{"ip address", "fleet", "10.1.2.3", "https://10.1.2.3"},
+		{"bare ipv6", "fleet", "2001:db8::1", "https://[2001:db8::1]"},
+		{"bare ipv6 with port", "fleet", "[2001:db8::1]:8443", "https://[2001:db8::1]:8443"},
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -303,5 +304,50 @@ func assertAttrs(t *testing.T, got, want map[string]postern.Value) {
 		if _, ok := want[k]; !ok {
 			t.Errorf("attribute %s: got %v, want not set", k, g)
 		}
+	}
+}
+
+// TestFetchRepeatedHost serves a host twice, as offset paging does when a
+// host is added while the client pages; the later copy wins.
+func TestFetchRepeatedHost(t *testing.T) {
+	pages := []string{
+		`{"hosts":[{"id":1,"hardware_serial":"A","seen_time":"2026-11-20T08:00:00Z"},{"id":2,"hardware_serial":"B"}]}`,
+		`{"hosts":[{"id":2,"hardware_serial":"B","seen_time":"2026-11-20T09:00:00Z"}]}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token || r.URL.Query().Get("populate_policies") != "true" {
+			http.Error(w, `{"message":"Authentication required"}`, http.StatusUnauthorized)
+			return
+		}
+		p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		w.Write([]byte(pages[min(p, len(pages)-1)]))
+	}))
+	defer srv.Close()
+	c, err := fleet.New(integrations.Config{BaseURL: srv.URL, Secret: token, Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.PerPage = 2
+	recs, err := c.Fetch(context.Background())
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("records: got %d, want 2", len(recs))
+	}
+	if want := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC); recs[1].VendorID != "2" || !recs[1].LastSeen.Equal(want) {
+		t.Errorf("repeated host: got %q seen %v, want \"2\" seen %v", recs[1].VendorID, recs[1].LastSeen, want)
+	}
+}
+
+func TestFetchResponseWithoutHosts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
+	defer srv.Close()
+	c, err := fleet.New(integrations.Config{BaseURL: srv.URL, Secret: token, Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := c.Fetch(context.Background()); err == nil || recs != nil {
+		t.Errorf("Fetch of {}: got %d records, error %v; want an error and no records", len(recs), err)
 	}
 }
