@@ -45,11 +45,27 @@ func (s *sqlStore) Close() error {
 	return nil
 }
 
-// InTx runs fn in a new transaction.
+// txLockKey is the first key of PostgreSQL's two-key advisory lock that
+// InTx takes; the second is a hash of the schema, so databases in other
+// schemas (tests) do not wait for each other.
+const txLockKey = 0x706f7374 // "post"
+
+// InTx runs fn in a new transaction. Write transactions run one at a
+// time on both databases: SQLite's BEGIN IMMEDIATE takes the write lock
+// at the start, and on PostgreSQL InTx first takes a transaction-scoped
+// advisory lock. So what fn reads stays true until it commits, and
+// read-check-write sequences (an auth key's use count, the next policy
+// version) need no further locking.
 func (s *sqlStore) InTx(ctx context.Context, fn func(q Queries) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if s.Backend() == "postgres" {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", txLockKey); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("begin transaction: take write lock: %w", err)
+		}
 	}
 	// Roll back on every way out but a commit, panics included, so a
 	// SQLite write lock is never left held.

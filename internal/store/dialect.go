@@ -125,17 +125,3 @@ func (d dialect) foreignKeyViolation(err error) bool {
 	}
 	return false
 }
-
-// notNullViolation reports whether err is a NULL written to a NOT NULL
-// column.
-func (d dialect) notNullViolation(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "23502"
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == 1299 // SQLITE_CONSTRAINT_NOTNULL
-	}
-	return false
-}

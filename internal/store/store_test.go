@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,6 +267,56 @@ func TestPanicInTransactionReleasesIt(t *testing.T) {
 		}
 		if _, err := s.UserByLoginName(ctx, tn.ID, "panic@example.com"); !postern.IsNotFound(err) {
 			t.Errorf("got %v for the panicking transaction's user, want not found", err)
+		}
+	})
+}
+
+// TestTransactionsSerialise runs concurrent read-check-write transactions
+// that use a single-use auth key: exactly one may succeed.
+func TestTransactionsSerialise(t *testing.T) {
+	forEach(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTailnet(t, s)
+		k := postern.Key{TailnetID: tn.ID, Type: postern.KeyTypeAuth, Hash: []byte{1}}
+		if err := s.CreateKey(ctx, &k); err != nil {
+			t.Fatal(err)
+		}
+		errUsed := errors.New("key used")
+		const n = 4
+		results := make(chan error, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				results <- s.InTx(ctx, func(q store.Queries) error {
+					got, err := q.Key(ctx, k.ID)
+					if err != nil {
+						return err
+					}
+					if !got.Valid(time.Now()) {
+						return errUsed
+					}
+					time.Sleep(150 * time.Millisecond) // longer than opening a connection
+					got.Used++
+					return q.UpdateKey(ctx, &got)
+				})
+			})
+		}
+		wg.Wait()
+		close(results)
+		ok := 0
+		for err := range results {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, errUsed):
+				t.Errorf("got %v, want nil or the key-used error", err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("got %d successful uses of a single-use key, want 1", ok)
+		}
+		got, _ := s.Key(ctx, k.ID)
+		if got.Used != 1 {
+			t.Errorf("got Used %d, want 1", got.Used)
 		}
 	})
 }
