@@ -18,7 +18,7 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/control"
-	"github.com/postern/postern/internal/control/memstore"
+	"github.com/postern/postern/internal/store/storetest"
 	"github.com/postern/postern/internal/keys"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/tsclient"
@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 // a user alice@example.com and a policy the test controls.
 type env struct {
 	t     *testing.T
-	st    *memstore.Store
+	st    store.Store
 	pol   *testPolicy
 	srv   *control.Server
 	url   string
@@ -60,13 +60,13 @@ type env struct {
 	nodeAttrs map[int64]map[string]postern.Value
 }
 
-func newEnv(t *testing.T, settings postern.TailnetSettings) *env {
+func newEnv(t *testing.T, settings postern.TailnetSettings, tune ...func(*control.Config)) *env {
 	t.Helper()
 	if buildErr != nil {
 		t.Skipf("cannot build tailscaled from the module: %v", buildErr)
 	}
 	ctx := context.Background()
-	e := &env{t: t, st: memstore.New(), nodeAttrs: map[int64]map[string]postern.Value{}}
+	e := &env{t: t, st: storetest.New(t), nodeAttrs: map[int64]map[string]postern.Value{}}
 	e.tn = postern.Tailnet{Name: "example.com", Settings: settings, Created: time.Now()}
 	must(t, e.st.CreateTailnet(ctx, &e.tn))
 	e.alice = postern.User{TailnetID: e.tn.ID, LoginName: "alice@example.com", DisplayName: "Alice", Role: postern.RoleAdmin}
@@ -78,7 +78,7 @@ func newEnv(t *testing.T, settings postern.TailnetSettings) *env {
 	must(t, err)
 	e.url = "http://" + ln.Addr().String()
 	logw := &testWriter{t: t}
-	e.srv, err = control.New(control.Config{
+	cfg := control.Config{
 		ServerURL:  e.url,
 		DataDir:    t.TempDir(),
 		Store:      e.st,
@@ -90,7 +90,11 @@ func newEnv(t *testing.T, settings postern.TailnetSettings) *env {
 			e.nodeAttrs[id] = attrs
 			e.mu.Unlock()
 		},
-	})
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	e.srv, err = control.New(cfg)
 	must(t, err)
 	hs := &http.Server{Handler: e.srv.Handler()}
 	go hs.Serve(ln)
