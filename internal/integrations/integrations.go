@@ -2,8 +2,10 @@
 // vendor client that lists every device the vendor knows, with the serial
 // numbers and MAC addresses to match it by and the posture attributes it
 // implies. One subpackage per vendor implements Source; this package also
-// owns the shared HTTP discipline (timeouts, retries, rate limits) and the
-// matching of vendor records to tailnet devices.
+// owns what they share: resolving an integration's cloudId into a base URL
+// (BaseURL), the HTTP discipline (timeouts, retries, rate limits; Config.Do),
+// and the normalisation of serials and MAC addresses and the matching of
+// vendor records to tailnet devices (Match).
 package integrations
 
 import (
