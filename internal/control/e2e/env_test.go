@@ -18,9 +18,9 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/control"
-	"github.com/postern/postern/internal/store/storetest"
 	"github.com/postern/postern/internal/keys"
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/storetest"
 	"github.com/postern/postern/internal/tsclient"
 )
 
