@@ -24,6 +24,7 @@ Usage:
   postern user create EMAIL       add a user (--admin for an admin)
   postern apikey create           print a new admin API key (tskey-api-...)
   postern authkey create          print a new auth key for joining devices (tskey-auth-...)
+  postern admin login-link        print a one-time sign-in link for the admin console
   postern policy check FILE       validate a policy file offline
   postern policy test FILE        validate a policy file and run its tests
   postern policy filters FILE --topology T.json
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return authkeyCreate(ctx, a, stdout, stderr)
 	case "policy":
 		return policyCmd(ctx, rest, stdout, stderr)
+	case "admin":
+		return adminCmd(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "postern", version)
 		return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/postern/postern/internal/control"
 	"github.com/postern/postern/internal/netmap"
 	"github.com/postern/postern/internal/tailnet"
+	"github.com/postern/postern/internal/web"
 )
 
 // baseDomain is the MagicDNS suffix of device names.
@@ -58,6 +59,15 @@ func (s *Server) startPlanes(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go engine.Run(runCtx)
+	console, err := web.New(web.Config{Service: s.svc, TailnetID: tid, ServerURL: s.cfg.ServerURL,
+		BaseDomain: baseDomain, Logger: s.log, Decisions: engine})
+	if err != nil {
+		cancel()
+		ctl.Close()
+		return fmt.Errorf("starting the admin console: %w", err)
+	}
+	s.console = console
+	go console.Run(runCtx, time.Hour)
 	go s.expireLoop(runCtx)
 	return nil
 }

@@ -12,6 +12,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	mux.Handle("/api/v2/", s.api.Handler())
+	mux.Handle("/admin/", s.console.Handler())
 	mux.Handle("/", s.control.Handler())
 	return mux
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/postern/postern/internal/secret"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/tailnet"
+	"github.com/postern/postern/internal/web"
 )
 
 // Config is everything a server is started from. Zero values mean the
@@ -53,6 +54,7 @@ type Server struct {
 	api     *api.API
 	engine  *netmap.Engine
 	control *control.Server
+	console *web.Console
 	cancel  context.CancelFunc // stops background loops
 	metrics *prometheus.Registry
 	done    chan error // receives the HTTP server's exit

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/tailnet"
+)
+
+// keyRow is one key in the keys list.
+type keyRow struct {
+	K      postern.Key
+	Owner  string
+	Status string // "active", "revoked", "expired", "used"
+}
+
+// newKey is a key just created, shown once.
+type newKey struct {
+	Text string
+	K    postern.Key
+}
+
+func (c *Console) keys(w http.ResponseWriter, r *http.Request, s *session) {
+	c.renderKeys(w, r, s, nil, "")
+}
+
+func (c *Console) renderKeys(w http.ResponseWriter, r *http.Request, s *session, created *newKey, errMsg string) {
+	ks, err := c.st.Keys(r.Context(), c.tailnetID)
+	if err != nil {
+		c.failed(w, r, s, "Loading keys", err)
+		return
+	}
+	us, err := c.st.Users(r.Context(), c.tailnetID)
+	if err != nil {
+		c.failed(w, r, s, "Loading users", err)
+		return
+	}
+	login := map[string]string{}
+	for _, u := range us {
+		login[u.ID] = u.LoginName
+	}
+	now := c.svc.Now()
+	var auth, api []keyRow
+	for _, k := range ks {
+		row := keyRow{K: k, Owner: login[k.UserID], Status: "active"}
+		switch {
+		case !k.Revoked.IsZero():
+			row.Status = "revoked"
+		case !k.Expires.IsZero() && !now.Before(k.Expires):
+			row.Status = "expired"
+		case !k.Valid(now):
+			row.Status = "used"
+		}
+		switch k.Type {
+		case postern.KeyTypeAuth:
+			auth = append(auth, row)
+		case postern.KeyTypeAPI:
+			api = append(api, row)
+		}
+	}
+	newest := func(rs []keyRow) {
+		sort.SliceStable(rs, func(i, j int) bool { return rs[i].K.Created.After(rs[j].K.Created) })
+	}
+	newest(auth)
+	newest(api)
+	c.renderView(w, r, s, "keys", view{Title: "Keys", Error: errMsg, Data: struct {
+		Auth, API []keyRow
+		New       *newKey
+	}{auth, api, created}})
+}
+
+// createKey mints an auth key or API key for the signed-in user and
+// shows its text once.
+func (c *Console) createKey(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	req := tailnet.KeyRequest{Type: postern.KeyType(f.Get("type")), UserID: s.user.ID, Description: strings.TrimSpace(f.Get("description"))}
+	if req.Type != postern.KeyTypeAuth && req.Type != postern.KeyTypeAPI {
+		c.renderError(w, r, s, http.StatusBadRequest, "Unknown key type.")
+		return
+	}
+	days, err := strconv.Atoi(strings.TrimSpace(f.Get("expiryDays")))
+	if err != nil || days < 1 || days > 365 {
+		w.WriteHeader(http.StatusBadRequest)
+		c.renderKeys(w, r, s, nil, "Expiry must be a whole number of days from 1 to 365.")
+		return
+	}
+	req.Expiry = time.Duration(days) * 24 * time.Hour
+	if req.Type == postern.KeyTypeAuth {
+		req.Reusable, req.Ephemeral, req.Preauthorized = f.Get("reusable") == "on", f.Get("ephemeral") == "on", f.Get("preauthorized") == "on"
+		for _, t := range strings.FieldsFunc(f.Get("tags"), func(r rune) bool { return r == ',' || r == ' ' }) {
+			req.Tags = append(req.Tags, t)
+		}
+	}
+	text, k, err := c.svc.CreateKey(r.Context(), s.actor(), c.tailnetID, req)
+	if postern.ErrorCode(err) == postern.EINVALID {
+		w.WriteHeader(http.StatusBadRequest)
+		c.renderKeys(w, r, s, nil, postern.ErrorMessage(err))
+		return
+	}
+	if err != nil {
+		c.failed(w, r, s, "Creating the key", err)
+		return
+	}
+	c.renderKeys(w, r, s, &newKey{Text: text, K: k}, "")
+}
+
+func (c *Console) revokeKey(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := c.svc.DeleteKey(r.Context(), s.actor(), c.tailnetID, r.PathValue("id")); err != nil {
+		c.failed(w, r, s, "Revoking the key", err)
+		return
+	}
+	redirect(w, r, "/admin/keys", "Revoked key "+r.PathValue("id")+".")
+}

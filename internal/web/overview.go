@@ -1,0 +1,57 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/postern/postern/internal/store"
+)
+
+// onlineWithin is how recently a device must have been seen to count as
+// online now.
+const onlineWithin = 5 * time.Minute
+
+func online(now, lastSeen time.Time) bool {
+	return !lastSeen.IsZero() && now.Sub(lastSeen) < onlineWithin
+}
+
+// overview is the landing page: device counts, per-posture compliance
+// and its 30-day chart. Viewing it refreshes today's snapshot.
+func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	f, err := c.loadFleet(ctx)
+	if err != nil {
+		c.failed(w, r, s, "Loading the overview", err)
+		return
+	}
+	now := c.svc.Now()
+	counts := f.counts()
+	if err := c.st.RecordCompliance(ctx, c.tailnetID, now, counts); err != nil {
+		c.log.Error("recording posture compliance", "err", err)
+	}
+	history, err := c.st.ComplianceHistory(ctx, c.tailnetID, now.AddDate(0, 0, -(chartDays-1)))
+	if err != nil {
+		c.failed(w, r, s, "Loading compliance history", err)
+		return
+	}
+	var on, pending int
+	for _, d := range f.devices {
+		if online(now, d.LastSeen) {
+			on++
+		}
+		if !d.Authorized {
+			pending++
+		}
+	}
+	ins, err := c.st.Integrations(ctx, c.tailnetID)
+	if err != nil {
+		c.failed(w, r, s, "Loading integrations", err)
+		return
+	}
+	c.render(w, r, s, "overview", "Overview", struct {
+		Devices, Online, Pending int
+		Counts                   []store.PostureCount
+		Chart                    chart
+		Integrations             int
+	}{len(f.devices), on, pending, counts, buildChart(history, now), len(ins)})
+}
