@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/postern/postern"
 )
 
 // execer is what queries need of a *sql.DB or *sql.Tx.
@@ -59,12 +61,12 @@ const txLockKey = 0x706f7374 // "post"
 func (s *sqlStore) InTx(ctx context.Context, fn func(q Queries) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return s.beginError(err)
 	}
 	if s.Backend() == "postgres" {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", txLockKey); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("begin transaction: take write lock: %w", err)
+			return s.beginError(err)
 		}
 	}
 	// Roll back on every way out but a commit, panics included, so a
@@ -194,4 +196,13 @@ func (q *queries) checkOne(notFound error) func(sql.Result, error) error {
 		}
 		return nil
 	}
+}
+
+// beginError explains a failure to start a transaction: when another
+// writer held the lock too long, EUNAVAILABLE, else the cause.
+func (s *sqlStore) beginError(err error) error {
+	if s.queries.d.lockTimeout(err) {
+		return postern.Errorf(postern.EUNAVAILABLE, "the database is busy: another write held it for over %v: %w", s.opts.LockTimeout, err)
+	}
+	return fmt.Errorf("begin transaction: %w", err)
 }

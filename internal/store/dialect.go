@@ -125,3 +125,17 @@ func (d dialect) foreignKeyViolation(err error) bool {
 	}
 	return false
 }
+
+// lockTimeout reports whether err is a wait for another writer's lock
+// that timed out: SQLITE_BUSY, or PostgreSQL's lock_not_available.
+func (d dialect) lockTimeout(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "55P03"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == 5 // SQLITE_BUSY and its extended codes
+	}
+	return false
+}

@@ -35,14 +35,17 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for default timestamps; nil means time.Now.
 	Now func() time.Time
+	// LockTimeout is how long a write waits for another writer (possibly
+	// another process) to finish before it fails; 0 means 10 seconds.
+	LockTimeout time.Duration
 }
 
 // DatabaseFile is the SQLite database's file name inside the data dir.
 const DatabaseFile = "postern.db"
 
-// sqliteBusyTimeout is how long a SQLite writer waits for another
-// (possibly another process's) write transaction to finish.
-const sqliteBusyTimeout = 10 * time.Second
+// defaultLockTimeout is Options.LockTimeout's default: SQLite's busy
+// timeout and PostgreSQL's lock_timeout.
+const defaultLockTimeout = 10 * time.Second
 
 // Open connects to the database o selects, checks it is reachable,
 // applies pending migrations, and returns the Store. Errors are one line
@@ -54,6 +57,9 @@ func Open(ctx context.Context, o Options) (Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = defaultLockTimeout
+	}
 	var (
 		db    *sql.DB
 		d     dialect
@@ -62,10 +68,10 @@ func Open(ctx context.Context, o Options) (Store, error) {
 	)
 	switch {
 	case o.Database == "":
-		db, where, err = openSQLite(ctx, o.DataDir)
+		db, where, err = openSQLite(ctx, o.DataDir, o.LockTimeout)
 		d = sqliteDialect
 	case strings.HasPrefix(o.Database, "postgres://"), strings.HasPrefix(o.Database, "postgresql://"):
-		db, where, err = openPostgres(ctx, o.Database)
+		db, where, err = openPostgres(ctx, o.Database, o.LockTimeout)
 		d = postgresDialect
 	default:
 		scheme, _, _ := strings.Cut(o.Database, ":")
@@ -85,7 +91,7 @@ func Open(ctx context.Context, o Options) (Store, error) {
 }
 
 // openSQLite opens (creating if needed) the SQLite database in dataDir.
-func openSQLite(ctx context.Context, dataDir string) (*sql.DB, string, error) {
+func openSQLite(ctx context.Context, dataDir string, lockTimeout time.Duration) (*sql.DB, string, error) {
 	if dataDir == "" {
 		return nil, "", errors.New("open SQLite database: no data dir given")
 	}
@@ -112,7 +118,7 @@ func openSQLite(ctx context.Context, dataDir string) (*sql.DB, string, error) {
 	// never block the writer, foreign keys enforced, and write
 	// transactions that take the write lock at BEGIN, so that two
 	// processes can never deadlock upgrading read locks.
-	dsn := path + "?_pragma=busy_timeout(" + strconv.Itoa(int(sqliteBusyTimeout/time.Millisecond)) + ")" +
+	dsn := path + "?_pragma=busy_timeout(" + strconv.Itoa(int(lockTimeout/time.Millisecond)) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -135,7 +141,7 @@ func pingSQLite(ctx context.Context, db *sql.DB) error {
 }
 
 // openPostgres connects to the PostgreSQL server that url names.
-func openPostgres(ctx context.Context, url string) (*sql.DB, string, error) {
+func openPostgres(ctx context.Context, url string, lockTimeout time.Duration) (*sql.DB, string, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		// pgx's message may quote the URL; give only its cause, if any.
@@ -153,6 +159,11 @@ func openPostgres(ctx context.Context, url string) (*sql.DB, string, error) {
 		where = cfg.Host // a Unix socket directory
 	}
 	where += "/" + cfg.Database
+	// Like SQLite's busy timeout: a writer waits this long for another's
+	// lock (InTx's advisory lock included), then fails instead of hanging.
+	if _, ok := cfg.RuntimeParams["lock_timeout"]; !ok {
+		cfg.RuntimeParams["lock_timeout"] = strconv.Itoa(int(lockTimeout / time.Millisecond))
+	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(4)

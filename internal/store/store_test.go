@@ -320,3 +320,33 @@ func TestTransactionsSerialise(t *testing.T) {
 		}
 	})
 }
+
+// TestNestedStoreTransactionFails checks that misuse, starting a second
+// transaction on the store inside InTx, fails once the lock wait times out
+// instead of hanging.
+func TestNestedStoreTransactionFails(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b storetest.Backend) {
+		o := b.Options(t)
+		o.LockTimeout = 300 * time.Millisecond
+		s, err := store.Open(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		tn := storetest.NewTailnet(t, s)
+		start := time.Now()
+		err = s.InTx(ctx, func(q store.Queries) error {
+			if err := q.CreateUser(ctx, &postern.User{TailnetID: tn.ID, LoginName: "outer@example.com"}); err != nil {
+				return err
+			}
+			return s.InTx(ctx, func(q store.Queries) error {
+				return q.CreateUser(ctx, &postern.User{TailnetID: tn.ID, LoginName: "inner@example.com"})
+			})
+		})
+		mustCode(t, err, postern.EUNAVAILABLE)
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("took %v, want about the 300 ms lock timeout", d)
+		}
+		t.Logf("error after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	})
+}
