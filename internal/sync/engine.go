@@ -71,9 +71,10 @@ type Engine struct {
 	wake    chan struct{} // a sync ended: look at the schedule again
 	wg      gosync.WaitGroup
 
-	mu      gosync.Mutex
-	running map[string]bool // integrations with a sync in flight
-	pending map[string]bool // integrations to sync again when the current run ends
+	mu        gosync.Mutex
+	running   map[string]bool      // integrations with a sync in flight
+	pending   map[string]bool      // integrations to sync again when the current run ends
+	lastStart map[string]time.Time // when the scheduler last started each, by e.now
 }
 
 // New returns an engine for cfg. It does nothing until Run.
@@ -97,13 +98,14 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Sources = DefaultSource
 	}
 	e := &Engine{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		trigger: make(chan string, 64),
-		wake:    make(chan struct{}, 1),
-		running: make(map[string]bool),
-		pending: make(map[string]bool),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		trigger:   make(chan string, 64),
+		wake:      make(chan struct{}, 1),
+		running:   make(map[string]bool),
+		pending:   make(map[string]bool),
+		lastStart: make(map[string]time.Time),
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -165,7 +167,18 @@ func (e *Engine) scheduleDue(ctx context.Context) time.Duration {
 			continue // its status is about to change; look again when it ends
 		}
 		due := e.due(in, now)
+		// Should a run fail to record its attempt (the database refusing
+		// the status write), its status would say "due" forever; never
+		// start one on schedule more often than minGap.
+		e.mu.Lock()
+		if last, ok := e.lastStart[in.ID]; ok {
+			due = later(due, last.Add(e.minGap()))
+		}
+		e.mu.Unlock()
 		if !due.After(now) {
+			e.mu.Lock()
+			e.lastStart[in.ID] = now
+			e.mu.Unlock()
 			e.start(ctx, in.ID)
 			continue
 		}
@@ -184,6 +197,15 @@ func (e *Engine) scheduleDue(ctx context.Context) time.Duration {
 	return max(wait, 10*time.Millisecond)
 }
 
+func (e *Engine) minGap() time.Duration { return min(e.cfg.Interval, 10*time.Second) }
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 func (e *Engine) isRunning(id string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -192,8 +214,8 @@ func (e *Engine) isRunning(id string) bool {
 
 // due is when in should next run: at once if it never ran or its
 // configuration changed since its last attempt started; else at the end
-// of an authentication pause; otherwise an interval (plus up to a tenth of it in
-// jitter, stable for one attempt) after the last attempt.
+// of an authentication pause; otherwise an interval (plus up to a tenth of
+// it in jitter, stable for one attempt) after the last attempt.
 func (e *Engine) due(in postern.Integration, now time.Time) time.Time {
 	st := in.Status
 	// A configuration change comes first: it lifts a pause, even one that

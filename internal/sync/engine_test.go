@@ -2,11 +2,15 @@ package sync_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/postern/postern"
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
+	"github.com/postern/postern/internal/store"
 	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 )
@@ -145,5 +149,30 @@ func TestRunRetriesFailedSyncNextInterval(t *testing.T) {
 	waitFor(t, "a successful sync after the failed one", 10*time.Second, func() bool { return !e.status().LastSync.IsZero() })
 	if got := len(e.attrs()); got != 3 {
 		t.Errorf("devices with attributes: got %d, want 3", got)
+	}
+}
+
+// statusRefusingStore fails every status write, as a database in trouble
+// might.
+type statusRefusingStore struct{ store.Store }
+
+func (statusRefusingStore) UpdateIntegrationStatus(context.Context, string, postern.IntegrationStatus) error {
+	return errors.New("disk full")
+}
+
+func TestRunDoesNotSpinWhenStatusCannotBeSaved(t *testing.T) {
+	e := newEnv(t, postsync.Config{})
+	svc := tailnet.New(statusRefusingStore{e.st}, slog.New(slog.DiscardHandler), nil)
+	eng, err := postsync.New(postsync.Config{Tailnet: svc, TailnetID: e.tn.ID, Interval: 200 * time.Millisecond, Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.eng = eng
+	e.run()
+	time.Sleep(time.Second)
+	// About five runs fit in a second at one per 200ms; a scheduler that
+	// trusted the unsaved status would have started hundreds.
+	if got := e.fake.Requests(); got == 0 || got > 8*requestsPerSync {
+		t.Errorf("requests in one second: got %d, want between 1 and %d", got, 8*requestsPerSync)
 	}
 }
