@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go4.org/netipx"
 	"tailscale.com/tailcfg"
 
 	"github.com/postern/postern"
@@ -32,40 +33,35 @@ func compileWith(ctx context.Context, c *Console, text string) (*policy.Compiled
 // accessChange is one flow a policy change grants or takes away.
 type accessChange struct {
 	Gained bool
-	Src    string // a device name, or the address range as the filter says
-	Dst    string // a device name
-	Ports  string // e.g. "tcp 22", "all 0-65535"
+	Src    string // a device name, or an address range outside the tailnet's devices
+	Dst    string // a device name (and a subnet it routes, if any)
+	Ports  string // e.g. "tcp/udp/icmp 22", "tcp 80, 443"
 }
 
 // maxChanges bounds the preview, so a sweeping change stays readable.
 const maxChanges = 500
 
 // impact compares the packet filters every device would receive under
-// next with those under cur: the flows next adds and those it removes.
-// It reports whether the list was cut at maxChanges.
+// next with those under cur, source device by source device: the ports
+// next opens and those it closes. It reports whether the list was cut at
+// maxChanges. Its cost grows with devices squared; the console serves
+// tailnets of a size an admin reads the list of.
 func impact(cur, next *policy.Compiled, devices []postern.Device) ([]accessChange, bool) {
-	names := map[string]string{}
-	for _, d := range devices {
-		for _, a := range d.Addresses() {
-			names[a.String()] = d.Name
-		}
-	}
 	var out []accessChange
 	for _, d := range devices {
 		if !d.Authorized {
 			continue
 		}
-		before := flows(cur.Filter(d.ID), names, d.Name)
-		after := flows(next.Filter(d.ID), names, d.Name)
-		for k, f := range after {
-			if _, ok := before[k]; !ok {
-				f.Gained = true
-				out = append(out, f)
+		before := flows(cur.Filter(d.ID), devices, d)
+		after := flows(next.Filter(d.ID), devices, d)
+		for k, ps := range after {
+			if g := ps.minus(before[k]); len(g) > 0 {
+				out = append(out, k.change(true, g))
 			}
 		}
-		for k, f := range before {
-			if _, ok := after[k]; !ok {
-				out = append(out, f)
+		for k, ps := range before {
+			if l := ps.minus(after[k]); len(l) > 0 {
+				out = append(out, k.change(false, l))
 			}
 		}
 	}
@@ -88,33 +84,144 @@ func impact(cur, next *policy.Compiled, devices []postern.Device) ([]accessChang
 	return out, false
 }
 
-// flows flattens a receiver's filter into source → destination port
-// entries, naming tailnet addresses by their device.
-func flows(rules []tailcfg.FilterRule, names map[string]string, dst string) map[string]accessChange {
-	out := map[string]accessChange{}
+// flowKey is a source, destination and protocol list.
+type flowKey struct{ src, dst, protos string }
+
+func (k flowKey) change(gained bool, ps portSet) accessChange {
+	return accessChange{Gained: gained, Src: k.src, Dst: k.dst, Ports: k.protos + " " + ps.String()}
+}
+
+// flows flattens receiver dst's filter into the ports each source may
+// reach, naming sources by device where a device's address is covered.
+func flows(rules []tailcfg.FilterRule, devices []postern.Device, dst postern.Device) map[flowKey]portSet {
+	out := map[flowKey]portSet{}
 	for _, r := range rules {
 		protos := protoNames(r.IPProto)
-		for _, src := range r.SrcIPs {
-			srcName := src
-			if n, ok := names[strings.TrimSuffix(strings.TrimSuffix(src, "/32"), "/128")]; ok {
-				srcName = n
-			} else if src == "*" {
-				srcName = "any source"
+		srcs := sourcesOf(r.SrcIPs, devices)
+		for _, dp := range r.DstPorts {
+			dstName := dst.Name
+			if !coversDevice(dp.IP, dst) {
+				dstName = dst.Name + " (route " + dp.IP + ")"
 			}
-			for _, dp := range r.DstPorts {
-				ports := protos + " " + portText(dp.Ports)
-				dstName := dst
-				if _, ok := names[dp.IP]; !ok && dp.IP != "*" {
-					if _, err := netip.ParsePrefix(dp.IP); err == nil {
-						dstName = dst + " (routes " + dp.IP + ")"
-					}
-				}
-				f := accessChange{Src: srcName, Dst: dstName, Ports: ports}
-				out[f.Src+"\x00"+f.Dst+"\x00"+f.Ports] = f
+			for _, src := range srcs {
+				k := flowKey{src, dstName, protos}
+				out[k] = out[k].add(dp.Ports)
 			}
 		}
 	}
 	return out
+}
+
+// sourcesOf names the devices the filter's source entries cover, and
+// keeps entries that cover none as written.
+func sourcesOf(srcIPs []string, devices []postern.Device) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, e := range srcIPs {
+		hit := false
+		for _, d := range devices {
+			if coversDevice(e, d) {
+				hit = true
+				add(d.Name)
+			}
+		}
+		if e == "*" {
+			add("any address")
+		} else if !hit {
+			add(e)
+		}
+	}
+	return out
+}
+
+// coversDevice reports whether a filter address entry ("*", an IP, a
+// CIDR or a range) holds one of d's addresses.
+func coversDevice(entry string, d postern.Device) bool {
+	if entry == "*" {
+		return true
+	}
+	var in func(netip.Addr) bool
+	switch {
+	case strings.Contains(entry, "-"):
+		r, err := netipx.ParseIPRange(entry)
+		if err != nil {
+			return false
+		}
+		in = r.Contains
+	case strings.Contains(entry, "/"):
+		p, err := netip.ParsePrefix(entry)
+		if err != nil {
+			return false
+		}
+		in = p.Contains
+	default:
+		a, err := netip.ParseAddr(entry)
+		if err != nil {
+			return false
+		}
+		in = func(x netip.Addr) bool { return x == a }
+	}
+	for _, a := range d.Addresses() {
+		if in(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// portSet is a sorted list of disjoint, non-adjacent port ranges.
+type portSet []tailcfg.PortRange
+
+// add returns s with r added.
+func (s portSet) add(r tailcfg.PortRange) portSet {
+	all := append(append(portSet(nil), s...), r)
+	sort.Slice(all, func(i, j int) bool { return all[i].First < all[j].First })
+	var out portSet
+	for _, x := range all {
+		if n := len(out); n > 0 && int(x.First) <= int(out[n-1].Last)+1 {
+			if x.Last > out[n-1].Last {
+				out[n-1].Last = x.Last
+			}
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// minus returns the ports of s that o lacks.
+func (s portSet) minus(o portSet) portSet {
+	var out portSet
+	for _, r := range s {
+		first, last := int(r.First), int(r.Last)
+		for _, x := range o {
+			if int(x.Last) < first || int(x.First) > last {
+				continue
+			}
+			if int(x.First) > first {
+				out = append(out, tailcfg.PortRange{First: uint16(first), Last: x.First - 1})
+			}
+			first = int(x.Last) + 1
+		}
+		if first <= last {
+			out = append(out, tailcfg.PortRange{First: uint16(first), Last: uint16(last)})
+		}
+	}
+	return out
+}
+
+func (s portSet) String() string {
+	parts := make([]string, len(s))
+	for i, r := range s {
+		parts[i] = portText(r)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func portText(p tailcfg.PortRange) string {
@@ -126,7 +233,6 @@ func portText(p tailcfg.PortRange) string {
 	}
 	return fmt.Sprintf("%d-%d", p.First, p.Last)
 }
-
 func protoNames(ps []int) string {
 	if len(ps) == 0 {
 		return "tcp/udp/icmp"

@@ -9,9 +9,12 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"tailscale.com/tailcfg"
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
@@ -281,6 +284,16 @@ func TestImpact(t *testing.T) {
 	if cut || len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("got %+v (cut %v), want %+v", got, cut, want)
 	}
+	all := compile(`{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}]}`)
+	got, _ = impact(all, old, devs)
+	for _, ch := range got {
+		if ch.Gained {
+			t.Errorf("narrowing from allow-all: got gained %+v, want only losses", ch)
+		}
+	}
+	if !slices.Contains(got, accessChange{Src: "laptop", Dst: "server", Ports: "tcp/udp/icmp 0-21, 23-65535"}) {
+		t.Errorf("narrowing from allow-all: got %+v, want laptop to lose every port of server but 22", got)
+	}
 	if got, _ := impact(old, old, devs); len(got) != 0 {
 		t.Errorf("same policy: got %+v, want no change", got)
 	}
@@ -306,3 +319,19 @@ func TestChart(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestPortSet(t *testing.T) {
+	pr := func(a, b uint16) tailcfg.PortRange { return tailcfg.PortRange{First: a, Last: b} }
+	var s portSet
+	s = s.add(pr(80, 80)).add(pr(81, 90)).add(pr(443, 443)).add(pr(0, 10))
+	if got, want := s.String(), "0-10, 80-90, 443"; got != want {
+		t.Errorf("add: got %q, want %q", got, want)
+	}
+	all := portSet{pr(0, 65535)}
+	if got, want := all.minus(portSet{pr(22, 22)}).String(), "0-21, 23-65535"; got != want {
+		t.Errorf("minus: got %q, want %q", got, want)
+	}
+	if got := s.minus(all); len(got) != 0 {
+		t.Errorf("minus everything: got %v, want nothing", got)
+	}
+}
