@@ -111,8 +111,23 @@ func openSQLite(ctx context.Context, dataDir string, lockTimeout time.Duration) 
 	if strings.ContainsAny(path, "?#") {
 		return nil, "", fmt.Errorf("open SQLite database %s: the path may not contain '?' or '#'", path)
 	}
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+	st, err := os.Stat(path)
+	if err == nil && !st.Mode().IsRegular() {
 		return nil, "", fmt.Errorf("open SQLite database %s: not a regular file", path)
+	}
+	// The database holds key hashes and sealed secrets: create a new file
+	// private, before SQLite does, so that its -wal and -shm files (which
+	// SQLite gives the database file's mode) are private too. An existing
+	// file keeps the mode its owner chose. An empty file is an empty
+	// database.
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, "", fmt.Errorf("create SQLite database %s: %w", path, pathCause(err))
+		}
+		if err == nil {
+			f.Close()
+		}
 	}
 	// Every connection: wait for locks instead of failing, WAL so readers
 	// never block the writer, foreign keys enforced, and write

@@ -100,8 +100,23 @@ func TestOpenCreatesDataDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := os.Stat(filepath.Join(o.DataDir, store.DatabaseFile)); err != nil {
-		t.Errorf("database file: %v", err)
+	st, err := os.Stat(filepath.Join(o.DataDir, store.DatabaseFile))
+	if err != nil {
+		t.Fatalf("database file: %v", err)
+	}
+	if got := st.Mode().Perm(); got != 0o600 {
+		t.Errorf("got database file mode %04o, want 0600", got)
+	}
+	storetest.NewTailnet(t, s) // a write, so the WAL exists
+	for _, suffix := range []string{"-wal", "-shm"} {
+		st, err := os.Stat(filepath.Join(o.DataDir, store.DatabaseFile+suffix))
+		if err != nil {
+			t.Errorf("%s: %v", suffix, err)
+			continue
+		}
+		if got := st.Mode().Perm(); got&0o077 != 0 {
+			t.Errorf("got %s file mode %04o, want no access for group and others", suffix, got)
+		}
 	}
 	var mode string
 	db := storetest.OpenSQL(t, o)
