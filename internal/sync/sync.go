@@ -25,6 +25,10 @@ type Report struct {
 	Status    postern.IntegrationStatus // as recorded
 	Changed   []int64                   // devices whose attributes changed
 	Conflicts []integrations.Conflict   // devices more than one vendor record matched
+
+	// Where the time went: listing the vendor's devices, matching them,
+	// and writing the attributes.
+	FetchTime, MatchTime, WriteTime time.Duration
 }
 
 // Sync runs one sync of integration id now and waits for it: list every
@@ -78,7 +82,8 @@ func (e *Engine) Sync(ctx context.Context, id string) (Report, error) {
 	}
 	e.log.Info("posture sync", "integration_id", id, "provider", in.Provider,
 		"ok", runErr == nil, "hosts", status.ProviderHostCount, "matched", status.MatchedCount,
-		"changed", len(rep.Changed), "duration", status.LastDuration, "err", status.Error)
+		"changed", len(rep.Changed), "duration", status.LastDuration,
+		"fetch", rep.FetchTime, "match", rep.MatchTime, "write", rep.WriteTime, "err", status.Error)
 	return rep, runErr
 }
 
@@ -91,11 +96,14 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.RunTimeout)
 	defer cancel()
+	t0 := time.Now()
 	records, err := src.Fetch(ctx)
+	rep.FetchTime = time.Since(t0)
 	if err != nil {
 		return rep, err
 	}
 
+	t0 = time.Now()
 	st := e.cfg.Tailnet.Store()
 	devices, err := st.Devices(ctx, in.TailnetID)
 	if err != nil {
@@ -113,6 +121,8 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 		desired[m.DeviceID] = m.Record.Attributes
 	}
 
+	rep.MatchTime = time.Since(t0)
+
 	// The listing took a while: if the integration was deleted or
 	// reconfigured meanwhile, its results no longer belong in the tailnet.
 	cur, err := st.Integration(ctx, in.ID)
@@ -120,7 +130,9 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 		return rep, errStale
 	}
 	ac := audit.Context{Origin: audit.OriginControl, Actor: audit.Service("posture sync (" + in.Provider + ")"), GroupID: audit.GroupID()}
+	t0 = time.Now()
 	rep.Changed, err = e.cfg.Tailnet.ReplaceAttributes(ctx, ac, in.TailnetID, postern.IntegrationSource(in.ID), nil, desired)
+	rep.WriteTime = time.Since(t0)
 	if err != nil {
 		return rep, err
 	}
