@@ -55,9 +55,10 @@ const txLockKey = 0x706f7374 // "post"
 // InTx runs fn in a new transaction. Write transactions run one at a
 // time on both databases: SQLite's BEGIN IMMEDIATE takes the write lock
 // at the start, and on PostgreSQL InTx first takes a transaction-scoped
-// advisory lock. So what fn reads stays true until it commits, and
-// read-check-write sequences (an auth key's use count, the next policy
-// version) need no further locking.
+// advisory lock. So what fn reads no other InTx can change until fn's
+// transaction ends, and read-check-write sequences (an auth key's use
+// count) need no further locking. Single writes outside InTx are not
+// held back on PostgreSQL; each is atomic on its own.
 func (s *sqlStore) InTx(ctx context.Context, fn func(q Queries) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -173,36 +174,40 @@ func (q *queries) execFast(ctx context.Context, query string, args ...any) (sql.
 // execOne runs a write that must touch one row; if it touches none, it
 // returns notFound.
 func (q *queries) execOne(ctx context.Context, notFound error, query string, args ...any) error {
-	return q.checkOne(notFound)(q.exec(ctx, query, args...))
+	res, err := q.exec(ctx, query, args...)
+	return oneRow(res, err, notFound)
 }
 
 // execOneFast is execOne with execFast.
 func (q *queries) execOneFast(ctx context.Context, notFound error, query string, args ...any) error {
-	return q.checkOne(notFound)(q.execFast(ctx, query, args...))
+	res, err := q.execFast(ctx, query, args...)
+	return oneRow(res, err, notFound)
 }
 
-// checkOne returns a function that checks a write touched a row.
-func (q *queries) checkOne(notFound error) func(sql.Result, error) error {
-	return func(res sql.Result, err error) error {
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("count changed rows: %w", err)
-		}
-		if n == 0 {
-			return notFound
-		}
-		return nil
+// oneRow checks that a write succeeded and touched a row.
+func oneRow(res sql.Result, err error, notFound error) error {
+	if err != nil {
+		return err
 	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("count changed rows: %w", err)
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
 }
 
 // beginError explains a failure to start a transaction: when another
 // writer held the lock too long, EUNAVAILABLE, else the cause.
 func (s *sqlStore) beginError(err error) error {
 	if s.queries.d.lockTimeout(err) {
-		return postern.Errorf(postern.EUNAVAILABLE, "the database is busy: another write held it for over %v: %w", s.opts.LockTimeout, err)
+		return &postern.Error{
+			Code:    postern.EUNAVAILABLE,
+			Message: fmt.Sprintf("the database is busy: another write held it for over %v", s.opts.LockTimeout),
+			Err:     err,
+		}
 	}
 	return fmt.Errorf("begin transaction: %w", err)
 }

@@ -73,7 +73,7 @@ func (q *queries) CreateDevice(ctx context.Context, d *postern.Device) error {
 		case "devices_node_id_uniq":
 			retry = autoNodeID
 		case "devices_ipv4_uniq":
-			retry = autoV4 && autoV6
+			retry = autoV4
 		case "devices_ipv6_uniq":
 			retry = autoV4 && autoV6
 			if !retry && autoV6 {
