@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/tailscale/hujson"
@@ -175,4 +176,61 @@ func (a *API) withTests(r *http.Request, tests string) (string, error) {
 	m["tests"] = std
 	out, err := json.Marshal(m)
 	return string(out), err
+}
+
+// previewPolicy is POST /tailnet/{t}/acl/preview?type=user|ipport&previewFor=...:
+// the rules of the posted policy that apply to a user, or that open an
+// ip:port, with the postures they require.
+func (a *API) previewPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+	if _, err := a.tailnetOf(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	typ, target := q.Get("type"), q.Get("previewFor")
+	text, err := readPolicyBody(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := tailnet.CompilePolicy(r.Context(), a.st, a.tailnetID, text)
+	if err != nil {
+		a.writePolicyError(w, r, err)
+		return
+	}
+	var matches []policy.PreviewMatch
+	switch typ {
+	case "user":
+		if target == "" {
+			a.writeError(w, r, badf("previewFor must name a user"))
+			return
+		}
+		matches = c.PreviewUser(target)
+	case "ipport":
+		ap, err := netip.ParseAddrPort(target)
+		if err != nil {
+			a.writeError(w, r, badf("previewFor must be IP:PORT, got %q", target))
+			return
+		}
+		matches = c.PreviewIPPort(ap.Addr(), ap.Port())
+	default:
+		a.writeError(w, r, badf("type must be user or ipport, got %q", typ))
+		return
+	}
+	postures := map[string][]string{}
+	for _, m := range matches {
+		for _, name := range m.Postures {
+			if pp, ok := c.Policy().Postures[name]; ok {
+				var conds []string
+				for _, cond := range pp.Conditions {
+					conds = append(conds, cond.String())
+				}
+				postures[name] = conds
+			}
+		}
+	}
+	if matches == nil {
+		matches = []policy.PreviewMatch{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"matches": matches, "type": typ, "previewFor": target, "postures": postures})
 }

@@ -81,3 +81,22 @@ func TestPolicyFile(t *testing.T) {
 }
 
 var _ = tsclient.ACL{}
+
+func TestPolicyPreview(t *testing.T) {
+	e := newEnv(t)
+	code, body := e.raw(t, "POST", "/api/v2/tailnet/-/acl/preview?type=user&previewFor=owner@example.com", goodPolicy)
+	if code != 200 || !strings.Contains(body, `"lineNumber":6`) || !strings.Contains(body, `"posture:managed":["custom:managed == true"]`) {
+		t.Errorf("user preview: got %d %s", code, body)
+	}
+	ip := e.devB.IPv4.String()
+	code, body = e.raw(t, "POST", "/api/v2/tailnet/-/acl/preview?type=ipport&previewFor="+ip+":22", goodPolicy)
+	if code != 200 || !strings.Contains(body, `"users":["owner@example.com"]`) {
+		t.Errorf("ipport preview: got %d %s", code, body)
+	}
+	if code, _ := e.raw(t, "POST", "/api/v2/tailnet/-/acl/preview?type=ipport&previewFor="+ip+":22", `{"acls": [`); code != 400 {
+		t.Errorf("bad policy: got %d, want 400", code)
+	}
+	if code, _ := e.raw(t, "POST", "/api/v2/tailnet/-/acl/preview?type=nope&previewFor=x", goodPolicy); code != 400 {
+		t.Errorf("bad type: got %d, want 400", code)
+	}
+}

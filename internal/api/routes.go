@@ -46,6 +46,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/acl", a.authed(read(ScopePolicyFile), a.getPolicy))
 	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/acl", a.authed(ScopePolicyFile, a.setPolicy))
 	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/acl/validate", a.authed(read(ScopePolicyFile), a.validatePolicy))
+	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/acl/preview", a.authed(read(ScopePolicyFile), a.previewPolicy))
 
 	// Configuration audit log.
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/logging/configuration", a.authed(read(ScopeLogsConfiguration), a.configurationLogs))
