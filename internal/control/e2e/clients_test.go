@@ -28,7 +28,11 @@ func TestRealClients(t *testing.T) {
 
 	keyA := e.authKey(postern.Key{Reusable: true, Tags: []string{"tag:client"}})
 	keyB := e.authKey(postern.Key{Tags: []string{"tag:server"}})
-	a := e.node("alpha", tsclient.NodeOptions{})
+	// alpha reports a serial number of its own through SMBIOS tables
+	// when the test may create mount namespaces (root).
+	const serialA = "PN-ALPHA-0001"
+	optA, haveSerial := e.serialOptions("alpha", serialA)
+	a := e.node("alpha", optA)
 	b := e.node("bravo", tsclient.NodeOptions{})
 	if out, err := a.Up(ctx, e.url, keyA, "--advertise-tags=tag:client", "--report-posture"); err != nil {
 		t.Fatalf("tailscale up on alpha: %v: %s", err, out)
@@ -124,6 +128,14 @@ func TestRealClients(t *testing.T) {
 			t.Errorf("bravo (no --report-posture): got %+v, want disabled", db.PostureIdentity)
 		}
 		t.Logf("alpha posture identity: %+v", da.PostureIdentity)
+		if !haveSerial {
+			t.Logf("not root: alpha has no SMBIOS serial to report")
+		} else if got, want := da.PostureIdentity.SerialNumbers, []string{serialA}; !slices.Equal(got, want) {
+			t.Errorf("alpha serial numbers: got %v, want %v", got, want)
+		}
+		if len(da.PostureIdentity.HardwareAddrs) == 0 {
+			t.Errorf("alpha hardware addresses: got none, want the host's MACs")
+		}
 		evs, err := e.st.AuditEvents(ctx, postern.AuditFilter{Event: "NODE.UPDATE.POSTURE_IDENTITY"})
 		must(t, err)
 		if len(evs) < 2 {

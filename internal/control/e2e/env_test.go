@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -130,6 +131,20 @@ func (e *env) node(name string, opt tsclient.NodeOptions) *tsclient.Node {
 		os.RemoveAll(dir)
 	})
 	return n
+}
+
+// serialOptions returns options giving node name its own SMBIOS serial,
+// and whether that is possible here (it needs root for unshare -m).
+func (e *env) serialOptions(name, serial string) (tsclient.NodeOptions, bool) {
+	if os.Geteuid() != 0 {
+		return tsclient.NodeOptions{}, false
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		return tsclient.NodeOptions{}, false
+	}
+	opt, err := tsclient.WithSerial(e.t.TempDir(), serial)
+	must(e.t, err)
+	return opt, true
 }
 
 // device returns the stored device with hostname, waiting for it.
