@@ -9,6 +9,7 @@ import (
 	"github.com/postern/postern/internal/audit"
 	"github.com/postern/postern/internal/control"
 	"github.com/postern/postern/internal/netmap"
+	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 	"github.com/postern/postern/internal/web"
 )
@@ -41,6 +42,10 @@ func (s *Server) startPlanes(ctx context.Context) error {
 		OnHostinfo: func(id int64, attrs map[string]postern.Value) {
 			s.setNodeAttributes(id, attrs)
 		},
+		OnPostureIdentity: func(int64, postern.PostureIdentity) {
+			// A new serial or MAC may match vendor records: sync now.
+			s.syncAll()
+		},
 		OnDeviceChange: func(id int64, deleted bool) {
 			c := tailnet.Change{TailnetID: tid, DevicesAdded: []int64{id}}
 			if deleted {
@@ -52,13 +57,19 @@ func (s *Server) startPlanes(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("starting the control server: %w", err)
 	}
+	syncer, err := postsync.New(postsync.Config{Tailnet: s.svc, TailnetID: tid, Interval: s.cfg.SyncInterval, Logger: s.log, Now: s.cfg.Now})
+	if err != nil {
+		ctl.Close()
+		return fmt.Errorf("starting posture sync: %w", err)
+	}
 	engine.SetNotify(ctl.Notify)
 	s.svc.Subscribe(engine.OnChange)
-	s.engine, s.control = engine, ctl
+	s.engine, s.control, s.syncer = engine, ctl, syncer
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go engine.Run(runCtx)
+	go syncer.Run(runCtx)
 	console, err := web.New(web.Config{Service: s.svc, TailnetID: tid, ServerURL: s.cfg.ServerURL,
 		BaseDomain: baseDomain, Logger: s.log, Decisions: engine})
 	if err != nil {
@@ -70,6 +81,18 @@ func (s *Server) startPlanes(ctx context.Context) error {
 	go console.Run(runCtx, time.Hour)
 	go s.expireLoop(runCtx)
 	return nil
+}
+
+// syncAll asks for a sync of every integration.
+func (s *Server) syncAll() {
+	ins, err := s.store.Integrations(context.Background(), s.tailnet.ID)
+	if err != nil {
+		s.log.Error("listing integrations", "err", err)
+		return
+	}
+	for _, in := range ins {
+		s.syncer.SyncNow(in.ID)
+	}
 }
 
 // stopPlanes stops what startPlanes started.

@@ -25,6 +25,7 @@ import (
 	"github.com/postern/postern/internal/netmap"
 	"github.com/postern/postern/internal/secret"
 	"github.com/postern/postern/internal/store"
+	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 	"github.com/postern/postern/internal/web"
 )
@@ -54,6 +55,7 @@ type Server struct {
 	api     *api.API
 	engine  *netmap.Engine
 	control *control.Server
+	syncer  *postsync.Engine
 	console *web.Console
 	cancel  context.CancelFunc // stops background loops
 	metrics *prometheus.Registry
@@ -114,7 +116,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.stopPlanes()
 		}
 	}()
-	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, BaseDomain: baseDomain})
+	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, Syncer: s.syncer, BaseDomain: baseDomain})
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
