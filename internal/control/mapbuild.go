@@ -223,15 +223,9 @@ func (s *Server) applyReport(ctx context.Context, d *postern.Device, req *tailcf
 	}
 }
 
-// applyHostinfo stores a changed Hostinfo and reports node:* attributes.
+// applyHostinfo stores a changed Hostinfo and reports node:* attributes
+// the first time and whenever they change.
 func (s *Server) applyHostinfo(ctx context.Context, d *postern.Device, hi *tailcfg.Hostinfo) {
-	b, err := json.Marshal(hi)
-	if err != nil || bytes.Equal(b, d.Hostinfo) {
-		return
-	}
-	s.updateDevice(ctx, d, func(d *postern.Device) {
-		d.Hostinfo, d.Hostname, d.OS, d.OSVersion, d.ClientVersion = b, hi.Hostname, hi.OS, hi.OSVersion, hi.IPNVersion
-	})
 	attrs := NodeAttributes(hi)
 	s.mu.Lock()
 	ln := s.liveLocked(d.ID)
@@ -241,6 +235,29 @@ func (s *Server) applyHostinfo(ctx context.Context, d *postern.Device, hi *tailc
 	if !same && s.cfg.OnHostinfo != nil {
 		s.cfg.OnHostinfo(d.ID, attrs)
 	}
+	b := hostinfoJSON(hi)
+	if b == nil || bytes.Equal(b, d.Hostinfo) {
+		return
+	}
+	s.updateDevice(ctx, d, func(d *postern.Device) {
+		d.Hostinfo, d.Hostname, d.OS, d.OSVersion, d.ClientVersion = b, hi.Hostname, hi.OS, hi.OSVersion, hi.IPNVersion
+	})
+}
+
+// hostinfoJSON is the stored form of a Hostinfo. NetInfo (DERP latencies,
+// NAT details) is left out: it changes all the time, and the home DERP is
+// kept live instead.
+func hostinfoJSON(hi *tailcfg.Hostinfo) []byte {
+	if hi == nil {
+		return nil
+	}
+	c := hi.Clone()
+	c.NetInfo = nil
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // updateDevice applies f to the stored device and tells its peers.

@@ -70,7 +70,9 @@ func (s *Server) register(ctx context.Context, mk key.MachinePublic, req *tailcf
 		if d.MachineKey != mk.String() {
 			return tailcfg.RegisterResponse{}, postern.Errorf(postern.EFORBIDDEN, "node key belongs to another machine")
 		}
-		if !keyExpired(&d, now) && (!hasKey || req.Followup != "") {
+		// A live registration is confirmed as is, even if the client
+		// repeats its auth key (a single-use key must not count twice).
+		if !keyExpired(&d, now) {
 			return s.okResponse(ctx, &d), nil
 		}
 	} else if !postern.IsNotFound(err) {
@@ -243,7 +245,7 @@ func (s *Server) upsertDevice(ctx context.Context, q store.Queries, tn *postern.
 	var hi tailcfg.Hostinfo
 	if req.Hostinfo != nil {
 		hi = *req.Hostinfo
-		hij, _ = json.Marshal(req.Hostinfo)
+		hij = hostinfoJSON(req.Hostinfo)
 		hostname = req.Hostinfo.Hostname
 	}
 	d, err := q.DeviceByMachineKey(ctx, tn.ID, mk.String())
