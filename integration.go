@@ -29,6 +29,7 @@ type IntegrationStatus struct {
 	LastSync             time.Time     // last complete, successful sync; zero if none
 	LastAttempt          time.Time     // last sync started; zero if none
 	Error                string        // last attempt's error, "" if it succeeded
+	Warning              string        // a successful sync's notice, e.g. competing vendor records
 	ProviderHostCount    int           // devices known to the vendor
 	MatchedCount         int           // tailnet devices matched with a vendor device
 	PossibleMatchedCount int           // tailnet devices with identifiers to match on

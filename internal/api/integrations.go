@@ -29,6 +29,7 @@ type statusJSON struct {
 	LastSync             string `json:"lastSync,omitempty"`
 	LastAttempt          string `json:"lastAttempt,omitempty"`
 	Error                string `json:"error,omitempty"`
+	Warning              string `json:"warning,omitempty"`
 	ProviderHostCount    int    `json:"providerHostCount"`
 	MatchedCount         int    `json:"matchedCount"`
 	PossibleMatchedCount int    `json:"possibleMatchedCount"`
@@ -42,7 +43,7 @@ func toIntegrationJSON(in postern.Integration) integrationJSON {
 		ID: in.ID, Provider: in.Provider, CloudID: in.CloudID, ClientID: in.ClientID, TenantID: in.TenantID,
 		ConfigUpdated: rfc3339(in.ConfigUpdated),
 		Status: statusJSON{
-			LastSync: rfc3339(s.LastSync), LastAttempt: rfc3339(s.LastAttempt), Error: s.Error,
+			LastSync: rfc3339(s.LastSync), LastAttempt: rfc3339(s.LastAttempt), Error: s.Error, Warning: s.Warning,
 			ProviderHostCount: s.ProviderHostCount, MatchedCount: s.MatchedCount, PossibleMatchedCount: s.PossibleMatchedCount,
 			PausedUntil: rfc3339(s.PausedUntil), LastDurationMs: s.LastDuration.Milliseconds(),
 		},

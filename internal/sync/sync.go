@@ -141,7 +141,8 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 	rep.Status.ProviderHostCount = res.ProviderHostCount
 	rep.Status.MatchedCount = res.MatchedCount
 	rep.Status.PossibleMatchedCount = res.PossibleMatchedCount
-	rep.Status.Error = conflictNote(in.Provider, res.Conflicts, names)
+	rep.Status.Error = ""
+	rep.Status.Warning = conflictNote(in.Provider, res.Conflicts, names)
 	return rep, nil
 }
 
@@ -168,16 +169,14 @@ func (e *Engine) source(in postern.Integration) (integrations.Source, error) {
 	return src, nil
 }
 
-// conflictNote is what a successful sync's status says when vendor
-// records competed for devices; "" when none did. The status has no
-// field of its own for it, so it goes where the console and the API show
-// a sync's trouble.
+// conflictNote is the warning a successful sync's status carries when
+// vendor records competed for devices; "" when none did.
 func conflictNote(provider string, cs []integrations.Conflict, names map[int64]string) string {
 	if len(cs) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "synced; %d device(s) matched more than one %s record, the most recently seen was used:", len(cs), provider)
+	fmt.Fprintf(&b, "%d device(s) matched more than one %s record, the most recently seen was used:", len(cs), provider)
 	for i, c := range cs {
 		if i == 3 {
 			fmt.Fprintf(&b, " and %d more", len(cs)-i)
