@@ -179,3 +179,42 @@ func TestDeltaMerge(t *testing.T) {
 		t.Errorf("take: got %+v and left %+v, want the content and an empty delta", got, d)
 	}
 }
+
+func TestUnchangedFilterNotResent(t *testing.T) {
+	ts := newTestServer(t)
+	a := ts.addDevice(t, "a")
+	ts.pol.filter[a.ID] = rule("100.64.1.1")
+	recA, _ := ts.connect(t, a)
+	ts.Notify(Change{AllFilters: true})
+	recA.none(t, 100*time.Millisecond)
+}
+
+func TestUnapprovedDeviceIsolated(t *testing.T) {
+	ts := newTestServer(t)
+	a, b := ts.addDevice(t, "a"), ts.addDevice(t, "b")
+	b.Authorized = false
+	if err := ts.st.UpdateDevice(t.Context(), &b); err != nil {
+		t.Fatal(err)
+	}
+	ts.pol.peers[a.ID], ts.pol.peers[b.ID] = []int64{b.ID}, []int64{a.ID}
+	ts.pol.filter[b.ID] = rule(a.IPv4.String())
+	_, mA := ts.connect(t, a)
+	if len(mA.Peers) != 0 {
+		t.Errorf("a's peers: got %v, want none (b awaits approval)", peerIDsOf(mA.Peers))
+	}
+	recB, mB := ts.connect(t, b)
+	if len(mB.Peers) != 0 || len(mB.PacketFilters["base"]) != 0 || mB.Node.MachineAuthorized {
+		t.Errorf("unapproved b: got peers %v filter %v authorized %v, want none, none, false",
+			peerIDsOf(mB.Peers), mB.PacketFilters, mB.Node.MachineAuthorized)
+	}
+	b.Authorized = true
+	if err := ts.st.UpdateDevice(t.Context(), &b); err != nil {
+		t.Fatal(err)
+	}
+	ts.Notify(Change{Updated: []int64{b.ID}, Peers: []int64{b.ID}, Filters: []int64{b.ID}})
+	m := recB.next(t)
+	if m.Node == nil || !m.Node.MachineAuthorized || len(m.PeersChanged) != 1 || len(m.PacketFilters["base"]) != 1 {
+		t.Errorf("approved b's update: got node %+v peers %v filter %v, want authorized, a, one rule",
+			m.Node, peerIDsOf(m.PeersChanged), m.PacketFilters)
+	}
+}

@@ -27,7 +27,7 @@ func (s *Server) fullMap(ctx context.Context, ss *session) (*tailcfg.MapResponse
 		DERPMap:       s.derpMap,
 		DNSConfig:     s.dnsConfig(),
 		Domain:        s.cfg.BaseDomain,
-		PacketFilters: s.filters(self.ID),
+		PacketFilters: s.filters(self),
 		Peers:         []*tailcfg.Node{},
 	}
 	profiles := map[tailcfg.UserID]tailcfg.UserProfile{}
@@ -38,7 +38,7 @@ func (s *Server) fullMap(ctx context.Context, ss *session) (*tailcfg.MapResponse
 	}
 	addProfile(self)
 	known := map[int64]bool{}
-	for _, id := range s.peerIDs(self.ID) {
+	for _, id := range s.peerIDs(ctx, self) {
 		p, err := s.device(ctx, id)
 		if postern.IsNotFound(err) {
 			continue
@@ -56,13 +56,24 @@ func (s *Server) fullMap(ctx context.Context, ss *session) (*tailcfg.MapResponse
 	}
 	ss.mu.Lock()
 	ss.known = known
+	ss.lastFilter = resp.PacketFilters
 	ss.mu.Unlock()
 	return resp, nil
 }
 
-// peerIDs asks the policy for a device's peers, without itself.
-func (s *Server) peerIDs(id int64) []int64 {
-	ids := slices.DeleteFunc(slices.Clone(s.cfg.Policy.Peers(id)), func(p int64) bool { return p == id })
+// peerIDs asks the policy for a device's peers, without itself. Devices
+// waiting for approval neither see nor are seen by anyone.
+func (s *Server) peerIDs(ctx context.Context, self *postern.Device) []int64 {
+	if !self.Authorized {
+		return nil
+	}
+	ids := slices.DeleteFunc(slices.Clone(s.cfg.Policy.Peers(self.ID)), func(p int64) bool {
+		if p == self.ID {
+			return true
+		}
+		d, err := s.device(ctx, p)
+		return err == nil && !d.Authorized
+	})
 	slices.Sort(ids)
 	return slices.Compact(ids)
 }
@@ -72,9 +83,12 @@ func (s *Server) peerIDs(id int64) []int64 {
 // the rules. (An empty PacketFilter list cannot be sent: it would be
 // omitted from the JSON and mean "unchanged", where it must mean "accept
 // nothing".)
-func (s *Server) filters(id int64) map[string][]tailcfg.FilterRule {
+func (s *Server) filters(self *postern.Device) map[string][]tailcfg.FilterRule {
 	out := map[string][]tailcfg.FilterRule{"*": nil}
-	if f := s.cfg.Policy.Filter(id); len(f) > 0 {
+	if !self.Authorized {
+		return out
+	}
+	if f := s.cfg.Policy.Filter(self.ID); len(f) > 0 {
 		out["base"] = f
 	}
 	return out
@@ -93,7 +107,7 @@ func (s *Server) dnsConfig() *tailcfg.DNSConfig {
 func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *tailcfg.MapResponse, rest delta, err error) {
 	resp = &tailcfg.MapResponse{}
 	var self *postern.Device
-	if pend.self || pend.peers || len(pend.changed) > 0 {
+	if pend.self || pend.peers || pend.filter || len(pend.changed) > 0 {
 		self, err = s.device(ctx, ss.deviceID)
 		if postern.IsNotFound(err) {
 			ss.end()
@@ -107,7 +121,15 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 		resp.Node = s.tailNode(self, s.liveOf(ss.deviceID))
 	}
 	if pend.filter {
-		resp.PacketFilters = s.filters(ss.deviceID)
+		// Skip filters equal to the last one sent: broad changes (a new
+		// policy file) reach every session, but most filters stay put.
+		f := s.filters(self)
+		ss.mu.Lock()
+		if !reflect.DeepEqual(f, ss.lastFilter) {
+			resp.PacketFilters = f
+			ss.lastFilter = f
+		}
+		ss.mu.Unlock()
 	}
 	ss.mu.Lock()
 	known := ss.known
@@ -115,7 +137,7 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 	next := known
 	if pend.peers {
 		next = map[int64]bool{}
-		for _, id := range s.peerIDs(ss.deviceID) {
+		for _, id := range s.peerIDs(ctx, self) {
 			next[id] = true
 			if !known[id] {
 				mark(&pend.changed, id, true)

@@ -26,9 +26,10 @@ type session struct {
 	stop     chan struct{} // closed to end the session (replaced or deleted)
 	stopOnce sync.Once
 
-	mu    sync.Mutex
-	pend  delta          // merged changes not yet sent
-	known map[int64]bool // peers the client was last told about
+	mu         sync.Mutex
+	pend       delta                           // merged changes not yet sent
+	known      map[int64]bool                  // peers the client was last told about
+	lastFilter map[string][]tailcfg.FilterRule // packet filter last sent
 }
 
 // push lets f merge a change into the session's pending delta, knowing
