@@ -99,13 +99,13 @@ func (c *Console) device(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	owner := f.users[d.UserID].LoginName
 	c.render(w, r, s, "device", d.Name, struct {
-		D        postern.Device
+		D        *postern.Device
 		Owner    string
 		Online   bool
 		Groups   []attrGroup
 		Postures []postureRow
 		Access   *accessResult
-	}{d, owner, online(c.svc.Now(), d.LastSeen), gs, prs, acc})
+	}{&d, owner, online(c.svc.Now(), d.LastSeen), gs, prs, acc})
 }
 
 func sourceRank(s string) int {

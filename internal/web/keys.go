@@ -84,7 +84,6 @@ func (c *Console) createKey(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	days, err := strconv.Atoi(strings.TrimSpace(f.Get("expiryDays")))
 	if err != nil || days < 1 || days > 365 {
-		w.WriteHeader(http.StatusBadRequest)
 		c.renderKeys(w, r, s, nil, "Expiry must be a whole number of days from 1 to 365.")
 		return
 	}
@@ -97,7 +96,6 @@ func (c *Console) createKey(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	text, k, err := c.svc.CreateKey(r.Context(), s.actor(), c.tailnetID, req)
 	if postern.ErrorCode(err) == postern.EINVALID {
-		w.WriteHeader(http.StatusBadRequest)
 		c.renderKeys(w, r, s, nil, postern.ErrorMessage(err))
 		return
 	}

@@ -99,12 +99,14 @@ func (c *Console) policyPost(w http.ResponseWriter, r *http.Request, s *session)
 		c.failed(w, r, s, "Loading the policy", err)
 		return
 	}
-	show := func(status int, ed editor, msg string) {
-		w.WriteHeader(status)
+	// A rejected text is shown again in the editor with its errors, as a
+	// page like any other (200): browsers log error statuses of pages as
+	// console errors, and nothing here failed but the input.
+	show := func(ed editor, msg string) {
 		c.renderView(w, r, s, "policy", view{Title: "Access controls", Error: msg, Data: ed})
 	}
 	if strings.TrimSpace(text) == "" {
-		show(http.StatusBadRequest, newEditor(cur, text, etag, nil), "The policy file is empty; the policy in force was not changed.")
+		show(newEditor(cur, text, etag, nil), "The policy file is empty; the policy in force was not changed.")
 		return
 	}
 	if r.PostForm.Get("action") == "preview" {
@@ -114,7 +116,7 @@ func (c *Console) policyPost(w http.ResponseWriter, r *http.Request, s *session)
 				c.failed(w, r, s, "Checking the policy", err)
 				return
 			}
-			show(http.StatusBadRequest, newEditor(cur, text, etag, policyErrors(err)), "The policy has errors.")
+			show(newEditor(cur, text, etag, policyErrors(err)), "The policy has errors.")
 			return
 		}
 		old, err := compileWith(ctx, c, cur.Text)
@@ -145,10 +147,10 @@ func (c *Console) policyPost(w http.ResponseWriter, r *http.Request, s *session)
 	case "":
 		redirect(w, r, "/admin/policy", "Saved policy version "+itoa(saved.Version)+".")
 	case postern.EPRECONDITION:
-		show(http.StatusPreconditionFailed, newEditor(cur, text, etag, nil),
+		show(newEditor(cur, text, etag, nil),
 			"Someone else saved the policy since you loaded it; the policy in force was not changed. Copy your edits, reload, and apply them again.")
 	case postern.EINVALID:
-		show(http.StatusBadRequest, newEditor(cur, text, etag, policyErrors(err)),
+		show(newEditor(cur, text, etag, policyErrors(err)),
 			"The policy has errors; the policy in force (version "+itoa(cur.Version)+") was not changed.")
 	default:
 		c.failed(w, r, s, "Saving the policy", err)

@@ -1,0 +1,519 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/audit"
+	fakefleet "github.com/postern/postern/internal/fakes/fleet"
+	"github.com/postern/postern/internal/server"
+	postsync "github.com/postern/postern/internal/sync"
+	"github.com/postern/postern/internal/tailnet"
+	"github.com/postern/postern/internal/web"
+)
+
+// widths are the viewport widths every page is checked at: a laptop and
+// a phone.
+var widths = []int64{1280, 390}
+
+// chromium finds Debian's headless Chromium, skipping the test when it
+// is missing (failing it under CI=true, which must run it).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("CI=true but Chromium is not installed (apt-get install chromium); the browser tests must run in CI")
+	}
+	t.Skip("browser tests skipped: Chromium not found (apt-get install chromium)")
+	return ""
+}
+
+// artifacts returns the directory screenshots go to.
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("POSTERN_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	dir = filepath.Join(dir, "web", t.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+// browser is one headless Chromium tab on a running server, recording
+// what the pages log as errors.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	dir  string
+
+	mu     gosync.Mutex
+	errors []string // console errors and uncaught exceptions since the last check
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	exe := chromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	b := &browser{t: t, ctx: ctx, base: base, dir: artifacts(t)}
+	err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value))
+				}
+				msg = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
+			}
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + ev.ExceptionDetails.Text
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.EntryLevelError {
+				msg = "log: " + ev.Entry.Text + " " + ev.Entry.URL
+			}
+		}
+		if msg != "" {
+			b.mu.Lock()
+			b.errors = append(b.errors, msg)
+			b.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return b
+}
+
+// do runs steps with a timeout.
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// text returns the text of the first element sel matches.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("reading %s: %v", sel, err)
+	}
+	return s
+}
+
+func (b *browser) eval(js string) bool {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+	if err != nil {
+		b.t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
+// checkErrors fails the test if the pages logged errors since the last
+// check.
+func (b *browser) checkErrors(where string) {
+	b.t.Helper()
+	b.mu.Lock()
+	errs := b.errors
+	b.errors = nil
+	b.mu.Unlock()
+	for _, e := range errs {
+		b.t.Errorf("%s: got browser console error %q, want none", where, e)
+	}
+}
+
+// shoot checks the current page at each width (nothing wider than the
+// viewport but what scrolls inside its own box, no console errors) and
+// saves a screenshot per width as name-WIDTH.png.
+func (b *browser) shoot(name string) {
+	b.t.Helper()
+	for _, w := range widths {
+		b.do(chromedp.EmulateViewport(w, 900), chromedp.WaitVisible(chromedp.CSS("h1")))
+		if !b.eval(`document.documentElement.scrollWidth <= window.innerWidth + 1`) {
+			b.t.Errorf("%s at %dpx: the page is wider than the viewport, want it to fit", name, w)
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		cancel()
+		if err != nil {
+			b.t.Fatalf("screenshot %s: %v", name, err)
+		}
+		path := filepath.Join(b.dir, fmt.Sprintf("%s-%d.jpg", name, w))
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	b.do(chromedp.EmulateViewport(1280, 900))
+	b.checkErrors(name)
+}
+
+// open navigates to a console path and waits for the page heading.
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS("h1")))
+}
+
+// consoleEnv is a running server with devices, a fake Fleet and a
+// signed-in browser.
+type consoleEnv struct {
+	srv                   *server.Server
+	svc                   *tailnet.Service
+	fleet                 *fakefleet.Server
+	b                     *browser
+	laptop, laptop2, host postern.Device
+}
+
+const fleetToken = "fleet-api-token"
+
+func newConsoleEnv(t *testing.T) *consoleEnv {
+	t.Helper()
+	chromium(t)
+	ctx := context.Background()
+	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("server.Start: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	e := &consoleEnv{srv: srv, svc: srv.Service()}
+	tid := srv.Tailnet().ID
+	owner, _, err := e.svc.Owner(ctx, audit.Context{Origin: audit.OriginCLI, Actor: audit.Service("test")}, tid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name, serial string, tags []string) postern.Device {
+		d := postern.Device{TailnetID: tid, UserID: owner.ID, Name: name, Hostname: name, MachineKey: "mkey:" + name,
+			OS: "macOS", OSVersion: "15.1", ClientVersion: "1.102.5", Tags: tags, Authorized: true, LastSeen: time.Now(),
+			PostureIdentity: postern.PostureIdentity{SerialNumbers: []string{serial}, Updated: time.Now()}}
+		if err := e.svc.Store().CreateDevice(ctx, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	e.laptop = mk("laptop", "C02TEST0001", nil)
+	e.laptop2 = mk("laptop2", "C02TEST0002", nil)
+	e.host = mk("server", "VMSERIAL01", []string{"tag:server"})
+
+	e.fleet = fakefleet.NewServer(fleetToken)
+	t.Cleanup(e.fleet.Close)
+	disk := func(resp string) []fakefleet.Policy {
+		return []fakefleet.Policy{{Name: "Disk encryption", Description: "Tailscale: fleetPolicy:diskEncrypted", Response: resp}}
+	}
+	e.fleet.SetHosts([]fakefleet.Host{
+		{HardwareSerial: "C02TEST0001", Hostname: "laptop", Policies: disk("pass")},
+		{HardwareSerial: "C02TEST0002", Hostname: "laptop2", Policies: disk("fail")},
+		{HardwareSerial: "NOT-IN-TAILNET", Hostname: "stray", Policies: disk("pass")},
+	})
+
+	e.b = newBrowser(t, srv.URL())
+	link, err := web.CreateSignInLink(ctx, e.svc.Store(), srv.URL(), owner, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.b.do(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#signin")))
+	e.b.shoot("signin")
+	e.b.do(chromedp.Click(chromedp.CSS("#signin")), chromedp.WaitVisible(chromedp.CSS("#stat-devices")))
+	if got := e.b.text("#stat-devices"); got != "3" {
+		t.Errorf("overview device count: got %q, want 3", got)
+	}
+	return e
+}
+
+func TestBrowserSignInAndEveryPage(t *testing.T) {
+	e := newConsoleEnv(t)
+	b := e.b
+	b.shoot("overview")
+	for _, p := range []struct{ path, name string }{
+		{"/admin/machines", "machines"},
+		{"/admin/machines?q=laptop2", "machines-search"},
+		{fmt.Sprintf("/admin/machines/%d", e.laptop.ID), "device"},
+		{"/admin/integrations", "integrations"},
+		{"/admin/policy", "policy"},
+		{"/admin/keys", "keys"},
+		{"/admin/users", "users"},
+		{"/admin/logs?action=CREATE", "logs"},
+	} {
+		b.open(p.path)
+		b.shoot(p.name)
+	}
+	b.open("/admin/machines?q=laptop2")
+	if got := b.text("table.machines tbody"); !strings.Contains(got, "laptop2") || strings.Contains(got, "server") {
+		t.Errorf("search laptop2: got rows %q, want laptop2 only", got)
+	}
+
+	b.open("/admin/")
+	b.do(chromedp.Click(chromedp.CSS(".signout button")), chromedp.WaitVisible(chromedp.CSS("pre.cmd")))
+	b.open("/admin/machines")
+	if !strings.Contains(b.text("main"), "postern admin login-link") {
+		t.Errorf("after sign-out: machines page did not send the browser to sign in")
+	}
+	b.checkErrors("sign-out")
+}
+
+func TestBrowserIntegrationSync(t *testing.T) {
+	e := newConsoleEnv(t)
+	b := e.b
+	b.open("/admin/integrations")
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=cloudId]"), e.fleet.URL()),
+		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=clientSecret]"), fleetToken),
+		chromedp.Click(chromedp.CSS("#provider-fleet button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	if got := b.text(".flash"); got != "Connected Fleet." {
+		t.Errorf("after connecting: got %q, want %q", got, "Connected Fleet.")
+	}
+	ins, err := e.svc.Store().Integrations(context.Background(), e.srv.Tailnet().ID)
+	if err != nil || len(ins) != 1 {
+		t.Fatalf("integrations: got %d, %v, want 1", len(ins), err)
+	}
+	if ins[0].ClientSecret != fleetToken || ins[0].CloudID != e.fleet.URL() {
+		t.Errorf("stored integration: got cloudId %q, want %q with the token", ins[0].CloudID, e.fleet.URL())
+	}
+
+	// The server does not run the sync engine yet; run one sync through
+	// internal/sync, as the engine would on "sync now".
+	eng, err := postsync.New(postsync.Config{Tailnet: e.svc, TailnetID: e.srv.Tailnet().ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Sync(context.Background(), ins[0].ID); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+
+	b.open("/admin/integrations")
+	if got := b.text("#provider-fleet .matched"); got != "2" {
+		t.Errorf("matched devices: got %q, want 2", got)
+	}
+	if got := b.text("#provider-fleet .host-count"); got != "3" {
+		t.Errorf("vendor devices: got %q, want 3", got)
+	}
+	if b.eval(`document.querySelector("#provider-fleet input[name=clientSecret]").value !== ""`) {
+		t.Errorf("the secret field has a value, want it write-only (empty)")
+	}
+	b.shoot("integrations-synced")
+
+	b.open(fmt.Sprintf("/admin/machines/%d", e.laptop.ID))
+	sel := fmt.Sprintf(`table[data-source="integration:%s"]`, ins[0].ID)
+	got := b.text(sel)
+	if !strings.Contains(got, "fleetPolicy:diskEncrypted") || !strings.Contains(got, "true") || !strings.Contains(got, "fleet:present") {
+		t.Errorf("laptop's Fleet attributes: got %q, want fleetPolicy:diskEncrypted true and fleet:present", got)
+	}
+	if got := b.text("#identity"); !strings.Contains(got, "C02TEST0001") {
+		t.Errorf("posture identity: got %q, want the serial C02TEST0001", got)
+	}
+	b.shoot("device-attributes")
+}
+
+const badPolicy = `{
+  "acls": [
+    {"action": "accept", "src": ["*"], "dst": ["*:*"]},
+    {"action": "accept", "src": ["group:nope"], "dst": ["*:22"]},
+  ],
+}
+`
+
+const goodPolicy = `{
+  "tagOwners": {"tag:server": ["autogroup:admin"]},
+  "postures": {
+    "posture:encrypted": ["fleetPolicy:diskEncrypted == true"],
+  },
+  "acls": [
+    {"action": "accept", "src": ["autogroup:member"], "dst": ["tag:server:22"], "srcPosture": ["posture:encrypted"]},
+  ],
+}
+`
+
+func TestBrowserPolicyEditor(t *testing.T) {
+	e := newConsoleEnv(t)
+	b := e.b
+	ctx := context.Background()
+	tid := e.srv.Tailnet().ID
+	// Fleet says laptop's disk is encrypted and laptop2's is not.
+	ac := audit.Context{Origin: audit.OriginCLI, Actor: audit.Service("test")}
+	if _, err := e.svc.ReplaceAttributes(ctx, ac, tid, postern.IntegrationSource("test"), []int64{e.laptop.ID, e.laptop2.ID},
+		map[int64]map[string]postern.Value{
+			e.laptop.ID:  {"fleetPolicy:diskEncrypted": postern.Bool(true)},
+			e.laptop2.ID: {"fleetPolicy:diskEncrypted": postern.Bool(false)},
+		}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("error at its line, old policy kept", func(t *testing.T) {
+		b.open("/admin/policy")
+		b.do(chromedp.SetValue(chromedp.CSS("textarea[name=policy]"), badPolicy),
+			chromedp.Click(chromedp.CSS("#save")), chromedp.WaitVisible(chromedp.CSS("#policy-errors")))
+		if got := b.text("#policy-errors"); !strings.Contains(got, "line 4") || !strings.Contains(got, "group:nope") {
+			t.Errorf("errors: got %q, want one at line 4 naming group:nope", got)
+		}
+		if !b.eval(`document.getElementById("L4").classList.contains("bad")`) {
+			t.Errorf("gutter line 4 is not marked, want it marked")
+		}
+		if got := b.text("#page-error"); !strings.Contains(got, "was not changed") {
+			t.Errorf("page error: got %q, want it to say the policy in force was not changed", got)
+		}
+		if !b.eval(`document.querySelector("textarea[name=policy]").value.includes("group:nope")`) {
+			t.Errorf("the editor lost the rejected text, want it kept for fixing")
+		}
+		cur, err := tailnet.CurrentPolicy(ctx, e.svc.Store(), tid)
+		if err != nil || cur.Version != 0 || cur.Text != tailnet.DefaultPolicy {
+			t.Errorf("policy in force: got version %d, %v, want the default still", cur.Version, err)
+		}
+		b.shoot("policy-error")
+	})
+
+	t.Run("impact preview", func(t *testing.T) {
+		b.open("/admin/policy")
+		b.do(chromedp.SetValue(chromedp.CSS("textarea[name=policy]"), goodPolicy),
+			chromedp.Click(chromedp.CSS("#preview")), chromedp.WaitVisible(chromedp.CSS("#impact")))
+		got := b.text("#impact")
+		if !strings.Contains(got, "loses access") || !strings.Contains(got, "laptop2") {
+			t.Errorf("impact: got %q, want laptop2 to lose access", got)
+		}
+		if strings.Contains(got, "gains access") {
+			t.Errorf("impact: got %q, want no gains when narrowing allow-all", got)
+		}
+		cur, _ := tailnet.CurrentPolicy(ctx, e.svc.Store(), tid)
+		if cur.Version != 0 {
+			t.Errorf("preview saved the policy (version %d), want it unsaved", cur.Version)
+		}
+		b.shoot("policy-impact")
+	})
+
+	t.Run("save", func(t *testing.T) {
+		// The preview kept the text in the editor: save it.
+		b.do(chromedp.Click(chromedp.CSS("#save")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		if got := b.text(".flash"); got != "Saved policy version 1." {
+			t.Errorf("after save: got %q, want %q", got, "Saved policy version 1.")
+		}
+		cur, err := tailnet.CurrentPolicy(ctx, e.svc.Store(), tid)
+		if err != nil || cur.Text != goodPolicy {
+			t.Errorf("policy in force: got %q, %v, want the saved text", cur.Text, err)
+		}
+		b.shoot("policy-saved")
+	})
+
+	t.Run("access check", func(t *testing.T) {
+		check := func(d postern.Device) string {
+			var got string
+			// The engine recompiles after the save in the background.
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				b.open(fmt.Sprintf("/admin/machines/%d?dst=%s&proto=tcp", d.ID, url.QueryEscape("server:22")))
+				got = b.text("#decision")
+				if !strings.Contains(got, "every device may reach") && (strings.Contains(got, "line 7") || strings.Contains(got, "Denied")) {
+					break
+				}
+			}
+			return got
+		}
+		if got := check(e.laptop); !strings.Contains(got, "Allowed.") {
+			t.Errorf("laptop to server:22: got %q, want Allowed", got)
+		}
+		got := check(e.laptop2)
+		if !strings.Contains(got, "Denied.") || !strings.Contains(got, "fleetPolicy:diskEncrypted == true (actual: false)") {
+			t.Errorf("laptop2 to server:22: got %q, want Denied naming the failing condition and its actual value", got)
+		}
+		b.shoot("device-access")
+
+		b.open("/admin/")
+		if got := b.text("main"); !strings.Contains(got, "posture:encrypted") {
+			t.Errorf("overview: got %q, want the posture's counts", got)
+		}
+		if !b.eval(`document.querySelectorAll("svg.chart circle").length >= 1`) {
+			t.Errorf("overview chart has no points, want today's")
+		}
+		b.shoot("overview-postures")
+	})
+}
+
+func TestBrowserCreateAuthKey(t *testing.T) {
+	e := newConsoleEnv(t)
+	b := e.b
+	b.open("/admin/keys")
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#auth-key-form input[name=description]"), "ci runners"),
+		chromedp.Click(chromedp.CSS("#auth-key-form input[name=reusable]")),
+		chromedp.Click(chromedp.CSS("#auth-key-form input[name=preauthorized]")),
+		chromedp.SetValue(chromedp.CSS("#auth-key-form input[name=tags]"), "tag:server"),
+		chromedp.SetValue(chromedp.CSS("#auth-key-form input[name=expiryDays]"), "7"),
+		chromedp.Click(chromedp.CSS("#auth-key-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#new-key-text")),
+	)
+	text := strings.TrimSpace(b.text("#new-key-text"))
+	if !strings.HasPrefix(text, "tskey-auth-") {
+		t.Fatalf("new key: got %q, want tskey-auth-...", text)
+	}
+	b.shoot("key-created")
+	ks, err := e.svc.Store().Keys(context.Background(), e.srv.Tailnet().ID)
+	if err != nil || len(ks) != 1 {
+		t.Fatalf("keys: got %d, %v, want 1", len(ks), err)
+	}
+	k := ks[0]
+	if !k.Reusable || k.Ephemeral || !k.Preauthorized || len(k.Tags) != 1 || k.Tags[0] != "tag:server" || k.Description != "ci runners" {
+		t.Errorf("stored key: got %+v, want reusable, preauthorized, not ephemeral, tag:server, \"ci runners\"", k)
+	}
+	if d := k.Expires.Sub(k.Created); d != 7*24*time.Hour {
+		t.Errorf("key lifetime: got %s, want 168h", d)
+	}
+	if !strings.HasPrefix(text, "tskey-auth-"+k.ID) {
+		t.Errorf("key text %q does not carry id %s", text, k.ID)
+	}
+	b.open("/admin/keys")
+	if b.eval(`document.getElementById("new-key") !== null`) || strings.Contains(b.text("main"), text) {
+		t.Errorf("the key is shown again after reload, want it shown once")
+	}
+	if !strings.Contains(b.text("main"), k.ID) {
+		t.Errorf("keys list does not show key %s", k.ID)
+	}
+	b.do(chromedp.Click(chromedp.CSS("form[action$=\"/revoke\"] button")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if _, err := e.svc.Store().Key(context.Background(), k.ID); !postern.IsNotFound(err) {
+		t.Errorf("after revoke: got %v, want the key gone", err)
+	}
+	b.shoot("key-revoked")
+}
