@@ -180,12 +180,12 @@ func (b *browser) shoot(name string) {
 			b.t.Errorf("%s at %dpx: the page is wider than the viewport, want it to fit", name, w)
 		}
 		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		cancel()
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", name, err)
 		}
-		path := filepath.Join(b.dir, fmt.Sprintf("%s-%d.jpg", name, w))
+		path := filepath.Join(b.dir, fmt.Sprintf("%s-%d.png", name, w))
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			b.t.Fatal(err)
 		}

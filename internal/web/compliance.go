@@ -137,8 +137,9 @@ type chartLine struct {
 type chartPoint struct{ X, Y int }
 
 type chartLabel struct {
-	X    int
-	Text string
+	X      int
+	Text   string
+	Anchor string // SVG text-anchor
 }
 
 var chartColors = []string{"#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2"}
@@ -177,9 +178,15 @@ func buildChart(history []store.ComplianceDay, today time.Time) chart {
 	for _, name := range order {
 		ch.Lines = append(ch.Lines, *byPosture[name])
 	}
-	for i := 0; i < chartDays; i += 7 {
+	// Label every seventh day back from today; today's label ends at the
+	// right edge rather than running past it.
+	for i := chartDays - 1; i >= 0; i -= 7 {
 		d := start.AddDate(0, 0, i)
-		ch.Labels = append(ch.Labels, chartLabel{X: x(d), Text: d.Format("Jan 2")})
+		anchor := "middle"
+		if i == chartDays-1 {
+			anchor = "end"
+		}
+		ch.Labels = append(ch.Labels, chartLabel{X: x(d), Text: d.Format("Jan 2"), Anchor: anchor})
 	}
 	return ch
 }

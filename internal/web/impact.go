@@ -104,6 +104,9 @@ func flows(rules []tailcfg.FilterRule, devices []postern.Device, dst postern.Dev
 				dstName = dst.Name + " (route " + dp.IP + ")"
 			}
 			for _, src := range srcs {
+				if src == dst.Name {
+					continue // a device reaches itself whatever the policy says
+				}
 				k := flowKey{src, dstName, protos}
 				out[k] = out[k].add(dp.Ports)
 			}
@@ -131,11 +134,14 @@ func sourcesOf(srcIPs []string, devices []postern.Device) []string {
 				add(d.Name)
 			}
 		}
-		if e == "*" {
+		switch {
+		case e == "*":
 			add("any address")
-		} else if !hit {
+		case !hit && !inTailnetSpace(e):
 			add(e)
 		}
+		// An entry of the tailnet's own address space that holds no
+		// device is unassigned addresses: nobody there gains or loses.
 	}
 	return out
 }
@@ -169,6 +175,44 @@ func coversDevice(entry string, d postern.Device) bool {
 	}
 	for _, a := range d.Addresses() {
 		if in(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// tailnetSpace is the address space Postern assigns device addresses from.
+func tailnetSpace() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("fd7a:115c:a1e0::/48")}
+}
+
+// inTailnetSpace reports whether a filter address entry lies wholly
+// within the tailnet's address space.
+func inTailnetSpace(entry string) bool {
+	var from, to netip.Addr
+	switch {
+	case strings.Contains(entry, "-"):
+		r, err := netipx.ParseIPRange(entry)
+		if err != nil {
+			return false
+		}
+		from, to = r.From(), r.To()
+	case strings.Contains(entry, "/"):
+		p, err := netip.ParsePrefix(entry)
+		if err != nil {
+			return false
+		}
+		r := netipx.RangeOfPrefix(p)
+		from, to = r.From(), r.To()
+	default:
+		a, err := netip.ParseAddr(entry)
+		if err != nil {
+			return false
+		}
+		from, to = a, a
+	}
+	for _, p := range tailnetSpace() {
+		if p.Contains(from) && p.Contains(to) {
 			return true
 		}
 	}

@@ -290,6 +290,9 @@ func TestImpact(t *testing.T) {
 		if ch.Gained {
 			t.Errorf("narrowing from allow-all: got gained %+v, want only losses", ch)
 		}
+		if strings.HasPrefix(ch.Src, "100.") || strings.HasPrefix(ch.Src, "fd7a:") {
+			t.Errorf("narrowing from allow-all: got %+v from unassigned tailnet addresses, want devices and outside addresses only", ch)
+		}
 	}
 	if !slices.Contains(got, accessChange{Src: "laptop", Dst: "server", Ports: "tcp/udp/icmp 0-21, 23-65535"}) {
 		t.Errorf("narrowing from allow-all: got %+v, want laptop to lose every port of server but 22", got)
