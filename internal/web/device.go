@@ -105,7 +105,7 @@ func (c *Console) device(w http.ResponseWriter, r *http.Request, s *session) {
 		Groups   []attrGroup
 		Postures []postureRow
 		Access   *accessResult
-	}{&d, owner, online(c.svc.Now(), d.LastSeen), gs, prs, acc})
+	}{&d, owner, c.online(d), gs, prs, acc})
 }
 
 func sourceRank(s string) int {

@@ -29,10 +29,9 @@ func (c *Console) machines(w http.ResponseWriter, r *http.Request, s *session) {
 	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
 	show := r.URL.Query().Get("show")
 	wantFail := r.URL.Query().Get("posture")
-	now := c.svc.Now()
 	var rows []machineRow
 	for _, d := range f.devices {
-		row := machineRow{D: d, Online: online(now, d.LastSeen), Passed: f.passed(d.ID)}
+		row := machineRow{D: d, Online: c.online(d), Passed: f.passed(d.ID)}
 		if d.Tagged() {
 			row.Owner = strings.Join(d.Tags, ", ")
 		} else {

@@ -4,15 +4,21 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/postern/postern"
 	"github.com/postern/postern/internal/store"
 )
 
 // onlineWithin is how recently a device must have been seen to count as
-// online now.
+// online now when the console has no Presence to ask.
 const onlineWithin = 5 * time.Minute
 
-func online(now, lastSeen time.Time) bool {
-	return !lastSeen.IsZero() && now.Sub(lastSeen) < onlineWithin
+// online reports whether d is connected now: what Presence says, or
+// failing one, whether d was seen within onlineWithin.
+func (c *Console) online(d postern.Device) bool {
+	if c.presence != nil {
+		return c.presence.Online(d.ID)
+	}
+	return !d.LastSeen.IsZero() && c.svc.Now().Sub(d.LastSeen) < onlineWithin
 }
 
 // overview is the landing page: device counts, per-posture compliance
@@ -36,7 +42,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	var on, pending int
 	for _, d := range f.devices {
-		if online(now, d.LastSeen) {
+		if c.online(d) {
 			on++
 		}
 		if !d.Authorized {

@@ -39,6 +39,12 @@ type Decider interface {
 	Check(src int64, dst netip.Addr, proto int, port uint16) policy.Decision
 }
 
+// Presence says which devices have a live connection to the control
+// server now.
+type Presence interface {
+	Online(deviceID int64) bool
+}
+
 // Config is what the console is built from.
 type Config struct {
 	Service    *tailnet.Service
@@ -51,6 +57,9 @@ type Config struct {
 	Decisions Decider
 	// Syncer runs syncs; nil hides "sync now".
 	Syncer Syncer
+	// Presence answers "online now"; nil means a device seen in the last
+	// five minutes counts as online.
+	Presence Presence
 	// SessionTTL is how long a sign-in lasts; 0 means 12 hours.
 	SessionTTL time.Duration
 }
@@ -65,6 +74,7 @@ type Console struct {
 	log        *slog.Logger
 	decisions  Decider
 	syncer     Syncer
+	presence   Presence
 	sessionTTL time.Duration
 	pages      map[string]*template.Template // by page name, each with the layout
 }
@@ -81,6 +91,7 @@ func New(cfg Config) (*Console, error) {
 		log:        cfg.Logger,
 		decisions:  cfg.Decisions,
 		syncer:     cfg.Syncer,
+		presence:   cfg.Presence,
 		sessionTTL: cfg.SessionTTL,
 	}
 	if c.log == nil {
