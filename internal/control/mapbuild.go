@@ -13,6 +13,7 @@ import (
 	"tailscale.com/types/key"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/store"
 )
 
 // fullMap builds a complete map for ss's device and records in ss what the
@@ -282,15 +283,20 @@ func hostinfoJSON(hi *tailcfg.Hostinfo) []byte {
 	return b
 }
 
-// updateDevice applies f to the stored device and tells its peers.
+// updateDevice applies f to the stored device in one transaction, so it
+// never overwrites a concurrent write (posture identity, an admin's
+// change) with stale fields, and tells the device's peers.
 func (s *Server) updateDevice(ctx context.Context, d *postern.Device, f func(*postern.Device)) {
-	cur, err := s.cfg.Store.Device(ctx, d.ID)
+	var cur postern.Device
+	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		if cur, err = q.Device(ctx, d.ID); err != nil {
+			return err
+		}
+		f(&cur)
+		return q.UpdateDevice(ctx, &cur)
+	})
 	if err != nil {
-		s.log.Warn("map: reloading device", "device_id", d.ID, "err", err)
-		return
-	}
-	f(&cur)
-	if err := s.cfg.Store.UpdateDevice(ctx, &cur); err != nil {
 		s.log.Warn("map: updating device", "device_id", d.ID, "err", err)
 		return
 	}

@@ -128,9 +128,17 @@ func (s *Server) rotate(ctx context.Context, mk key.MachinePublic, req *tailcfg.
 	if err != nil {
 		return resp, false, fmt.Errorf("loading tailnet for key rotation: %w", err)
 	}
-	d.NodeKey = req.NodeKey.String()
-	d.KeyExpiry = s.keyExpiry(&tn, d.Tagged())
-	if err := s.cfg.Store.UpdateDevice(ctx, &d); err != nil {
+	err = s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		cur, err := q.Device(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		cur.NodeKey = req.NodeKey.String()
+		cur.KeyExpiry = s.keyExpiry(&tn, cur.Tagged())
+		d = cur
+		return q.UpdateDevice(ctx, &cur)
+	})
+	if err != nil {
 		return resp, false, fmt.Errorf("rotating node key: %w", err)
 	}
 	s.deviceChanged(d.ID, false)
@@ -329,9 +337,15 @@ func (s *Server) logout(ctx context.Context, mk key.MachinePublic, nk key.NodePu
 		}
 		return tailcfg.RegisterResponse{NodeKeyExpired: true}, nil
 	}
-	d.KeyExpiry = s.now()
-	d.KeyExpiryDisabled = false
-	if err := s.cfg.Store.UpdateDevice(ctx, &d); err != nil {
+	err = s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		cur, err := q.Device(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		cur.KeyExpiry, cur.KeyExpiryDisabled = s.now(), false
+		return q.UpdateDevice(ctx, &cur)
+	})
+	if err != nil {
 		return tailcfg.RegisterResponse{}, fmt.Errorf("expiring node key on logout: %w", err)
 	}
 	s.endSession(d.ID)

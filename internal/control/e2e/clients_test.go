@@ -143,6 +143,35 @@ func TestRealClients(t *testing.T) {
 		}
 	})
 
+	t.Run("re-login keeps the device", func(t *testing.T) {
+		before, err := e.st.Device(ctx, devA.ID)
+		must(t, err)
+		out, err := a.Up(ctx, e.url, keyA, "--advertise-tags=tag:client", "--report-posture", "--force-reauth")
+		if err != nil {
+			t.Fatalf("tailscale up --force-reauth: %v: %s", err, out)
+		}
+		after, err := e.st.Device(ctx, devA.ID)
+		must(t, err)
+		if after.NodeKey == before.NodeKey {
+			t.Errorf("node key after re-login: got the old %s, want a new one", after.NodeKey)
+		}
+		if after.IPv4 != before.IPv4 || after.Name != before.Name {
+			t.Errorf("re-login: got %s %v, want the same device %s %v", after.Name, after.IPv4, before.Name, before.IPv4)
+		}
+		waitFor(t, 30*time.Second, "bravo to see alpha's new key", func() bool {
+			st, err := b.Status(ctx)
+			if err != nil {
+				return false
+			}
+			for _, p := range st.Peer {
+				if p.HostName == "alpha" {
+					return p.PublicKey.String() == after.NodeKey
+				}
+			}
+			return false
+		})
+	})
+
 	t.Run("refused joins", func(t *testing.T) {
 		c := e.node("charlie", tsclient.NodeOptions{})
 		revoked := postern.Key{Reusable: true}
