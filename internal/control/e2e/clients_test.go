@@ -54,6 +54,11 @@ func TestRealClients(t *testing.T) {
 		if k.Used != 1 || k.Valid(time.Now()) {
 			t.Errorf("single-use key after join: got used=%d valid=%v, want used=1 valid=false", k.Used, k.Valid(time.Now()))
 		}
+		evs, err := e.st.AuditEvents(ctx, postern.AuditFilter{Event: "NODE.CREATE"})
+		must(t, err)
+		if len(evs) != 2 {
+			t.Errorf("NODE.CREATE audit events: got %d, want 2", len(evs))
+		}
 		if devA.OS != "linux" {
 			t.Errorf("alpha OS from Hostinfo: got %q, want linux", devA.OS)
 		}
