@@ -98,8 +98,12 @@ func TestIntegrationForms(t *testing.T) {
 		t.Fatalf("got %+v, want one falcon integration with the secret", ins)
 	}
 	id := ins[0].ID
-	if body := s.get("/admin/integrations"); strings.Contains(body, "s3cret") {
+	body := s.get("/admin/integrations")
+	if strings.Contains(body, "s3cret") {
 		t.Errorf("the page shows the secret, want it write-only")
+	}
+	if strings.Contains(body, "Sync now") {
+		t.Errorf("the page offers Sync now without a syncer, want it hidden")
 	}
 	// An empty secret field keeps the stored secret.
 	s.post("/admin/integrations/"+id, url.Values{"cloudId": {"eu-1"}, "clientId": {"cid2"}, "clientSecret": {""}})
