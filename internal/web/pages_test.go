@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -186,5 +187,29 @@ func TestAuditLogFilters(t *testing.T) {
 	}
 	if got := s.get("/admin/logs?actor=owner@example.com&action=create"); !strings.Contains(got, "USER.CREATE") {
 		t.Errorf("actor=owner, action=create: want the owner's events")
+	}
+}
+
+func TestDeviceActions(t *testing.T) {
+	s := newSignedIn(t)
+	d := s.device("pending", nil, false)
+	if _, err := s.svc.AuthorizeDevice(ctx, testActor, s.tn.ID, d.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.get("/admin/machines?show=pending"), ">pending<") {
+		t.Errorf("show=pending: the unapproved device is missing")
+	}
+	if resp := s.post(fmt.Sprintf("/admin/machines/%d/approve", d.ID), url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: got %d, want 303", resp.StatusCode)
+	}
+	got, _ := s.svc.Store().Device(ctx, d.ID)
+	if !got.Authorized {
+		t.Errorf("after approve: got unauthorized, want authorized")
+	}
+	if resp := s.post(fmt.Sprintf("/admin/machines/%d/delete", d.ID), url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: got %d, want 303", resp.StatusCode)
+	}
+	if _, err := s.svc.Store().Device(ctx, d.ID); !postern.IsNotFound(err) {
+		t.Errorf("after remove: got %v, want not found", err)
 	}
 }

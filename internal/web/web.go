@@ -170,6 +170,8 @@ func (c *Console) Handler() http.Handler {
 	read("/admin/{$}", c.overview)
 	read("/admin/machines", c.machines)
 	read("/admin/machines/{id}", c.device)
+	write("/admin/machines/{id}/approve", c.approveDevice)
+	write("/admin/machines/{id}/delete", c.deleteDevice)
 	read("/admin/integrations", c.integrations)
 	write("/admin/integrations", c.createIntegration)
 	write("/admin/integrations/{id}", c.updateIntegration)

@@ -1,0 +1,33 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// approveDevice authorizes a device waiting for approval.
+func (c *Console) approveDevice(w http.ResponseWriter, r *http.Request, s *session) {
+	d, err := c.deviceByPath(r.Context(), r.PathValue("id"))
+	if err == nil {
+		_, err = c.svc.AuthorizeDevice(r.Context(), s.actor(), c.tailnetID, d.ID, true)
+	}
+	if err != nil {
+		c.failed(w, r, s, "Approving the device", err)
+		return
+	}
+	redirect(w, r, "/admin/machines/"+strconv.FormatInt(d.ID, 10), "Approved "+d.Name+".")
+}
+
+// deleteDevice removes a device and its attributes; it must log in again
+// to come back.
+func (c *Console) deleteDevice(w http.ResponseWriter, r *http.Request, s *session) {
+	d, err := c.deviceByPath(r.Context(), r.PathValue("id"))
+	if err == nil {
+		err = c.svc.DeleteDevice(r.Context(), s.actor(), c.tailnetID, d.ID)
+	}
+	if err != nil {
+		c.failed(w, r, s, "Removing the device", err)
+		return
+	}
+	redirect(w, r, "/admin/machines", "Removed "+d.Name+".")
+}
