@@ -142,7 +142,11 @@ type chartLabel struct {
 	Anchor string // SVG text-anchor
 }
 
-var chartColors = []string{"#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2"}
+// chartColor is the colour of the chart's i-th line.
+func chartColor(i int) string {
+	colors := [...]string{"#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2"}
+	return colors[i%len(colors)]
+}
 
 // buildChart lays out history (oldest first) ending today.
 func buildChart(history []store.ComplianceDay, today time.Time) chart {
@@ -162,7 +166,7 @@ func buildChart(history []store.ComplianceDay, today time.Time) chart {
 		for _, pc := range day.Counts {
 			l := byPosture[pc.Posture]
 			if l == nil {
-				l = &chartLine{Posture: pc.Posture, Color: chartColors[len(order)%len(chartColors)]}
+				l = &chartLine{Posture: pc.Posture, Color: chartColor(len(order))}
 				byPosture[pc.Posture] = l
 				order = append(order, pc.Posture)
 			}

@@ -25,10 +25,15 @@ type view struct {
 	Data     any
 }
 
-// navOf maps page templates to their nav entry.
-var navOf = map[string]string{
-	"overview": "overview", "machines": "machines", "device": "machines", "integrations": "integrations",
-	"policy": "policy", "keys": "keys", "users": "users", "logs": "logs",
+// navOf returns the nav entry a page template belongs to.
+func navOf(page string) string {
+	switch page {
+	case "device":
+		return "machines"
+	case "overview", "machines", "integrations", "policy", "keys", "users", "logs":
+		return page
+	}
+	return ""
 }
 
 // render executes page into a buffer first, so a template failure
@@ -44,7 +49,7 @@ func (c *Console) renderView(w http.ResponseWriter, r *http.Request, s *session,
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	v.Nav = navOf[page]
+	v.Nav = navOf(page)
 	v.Now = c.svc.Now()
 	if s != nil {
 		v.User, v.CSRF, v.CanWrite = &s.user, s.csrf, canWrite(s.user.Role)
