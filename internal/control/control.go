@@ -14,6 +14,7 @@ package control
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -105,7 +106,11 @@ type Server struct {
 	noiseMux   *http.ServeMux // inner, over Noise: /machine/...
 
 	closeOnce sync.Once
-	done      chan struct{}
+	done      chan struct{}      // closed by Close
+	ctx       context.Context    // canceled by Close; parent of background work
+	cancel    context.CancelFunc //
+	bg        sync.WaitGroup     // map sessions and background work, awaited by Close
+	closed    bool               // guarded by mu; no new background work once set
 
 	mu       sync.Mutex
 	sessions map[int64]*session        // connected streaming map sessions, by device ID
@@ -142,6 +147,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg:        cfg,
 		log:        cfg.Logger,
@@ -149,6 +155,8 @@ func New(cfg Config) (*Server, error) {
 		serverURL:  u,
 		machineKey: mk,
 		done:       make(chan struct{}),
+		ctx:        ctx,
+		cancel:     cancel,
 		sessions:   map[int64]*session{},
 		live:       map[int64]*liveNode{},
 		nodes:      map[int64]*postern.Device{},
@@ -197,8 +205,29 @@ func (s *Server) Close() error {
 		if s.stun != nil {
 			s.stun.close()
 		}
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.cancel()
+		s.bg.Wait()
 	})
 	return nil
+}
+
+// background runs f in a goroutine that Close cancels (through ctx) and
+// waits for. It reports false, running nothing, once the server closed.
+func (s *Server) background(f func(ctx context.Context)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		f(s.ctx)
+	}()
+	return true
 }
 
 func (s *Server) initMux() {

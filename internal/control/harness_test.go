@@ -190,3 +190,10 @@ func (ts *testServer) connect(tb testing.TB, d postern.Device) (*recorder, *tail
 	})
 	return rec, rec.next(tb)
 }
+
+// nodeKeyOf parses a stored node key.
+func nodeKeyOf(text string) key.NodePublic {
+	var k key.NodePublic
+	k.UnmarshalText([]byte(text))
+	return k
+}

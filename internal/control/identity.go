@@ -22,8 +22,8 @@ const identityTimeout = 30 * time.Second
 // addresses when the tailnet collects them, stores the answer and audits
 // NODE.UPDATE.POSTURE_IDENTITY when it changed. Failures are logged: the
 // next reconnect or daily round tries again.
-func (s *Server) collectIdentity(id int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), identityTimeout)
+func (s *Server) collectIdentity(ctx context.Context, id int64) {
+	ctx, cancel := context.WithTimeout(ctx, identityTimeout)
 	defer cancel()
 	if err := s.CollectIdentity(ctx, id); err != nil {
 		s.log.Warn("posture identity collection failed", "device_id", id, "err", err)

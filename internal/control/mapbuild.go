@@ -10,7 +10,6 @@ import (
 	"slices"
 
 	"tailscale.com/tailcfg"
-	"tailscale.com/types/key"
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/store"
@@ -135,9 +134,16 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 	ss.mu.Lock()
 	known := ss.known
 	ss.mu.Unlock()
-	next := known
+	// next is what the client will know after this update; it is copied
+	// before its first change because known is shared with push.
+	next, owned := known, false
+	own := func() {
+		if !owned {
+			next, owned = maps.Clone(known), true
+		}
+	}
 	if pend.peers {
-		next = map[int64]bool{}
+		next, owned = map[int64]bool{}, true
 		for _, id := range s.peerIDs(ctx, self) {
 			next[id] = true
 			if !known[id] {
@@ -151,13 +157,11 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 		}
 	}
 	for id := range pend.removed {
-		if known[id] || pend.peers {
+		if known[id] {
 			resp.PeersRemoved = append(resp.PeersRemoved, tailcfg.NodeID(id))
 		}
-		if !pend.peers && next[id] {
-			if !pend.peers {
-				next = cloneSet(next)
-			}
+		if next[id] {
+			own()
 			delete(next, id)
 		}
 	}
@@ -168,7 +172,10 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 		}
 		p, err := s.device(ctx, id)
 		if postern.IsNotFound(err) {
-			resp.PeersRemoved = append(resp.PeersRemoved, tailcfg.NodeID(id))
+			if known[id] {
+				resp.PeersRemoved = append(resp.PeersRemoved, tailcfg.NodeID(id))
+			}
+			own()
 			delete(next, id)
 			continue
 		}
@@ -205,7 +212,7 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 		resp.PingRequest = pend.pings[0]
 		rest.pings = pend.pings[1:]
 	}
-	if !maps.Equal(known, next) {
+	if owned && !maps.Equal(known, next) {
 		ss.mu.Lock()
 		ss.known = next
 		ss.mu.Unlock()
@@ -215,8 +222,6 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 	}
 	return resp, rest, nil
 }
-
-func cloneSet(m map[int64]bool) map[int64]bool { return maps.Clone(m) }
 
 // applyReport stores what a client reports in a map request: endpoints,
 // home DERP and disco key in memory (telling its peers), Hostinfo in the
@@ -304,11 +309,4 @@ func (s *Server) updateDevice(ctx context.Context, d *postern.Device, f func(*po
 	s.forget(d.ID)
 	id := d.ID
 	s.notifyPeersOf(id, func(p *delta) { mark(&p.changed, id, true) })
-}
-
-// nodeKeyOf parses a stored node key.
-func nodeKeyOf(text string) key.NodePublic {
-	var k key.NodePublic
-	k.UnmarshalText([]byte(text))
-	return k
 }

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"hash/fnv"
@@ -144,12 +145,5 @@ func (s *Server) userProfile(ctx context.Context, d *postern.Device) tailcfg.Use
 	if err != nil {
 		return tailcfg.UserProfile{ID: uid, LoginName: d.UserID, DisplayName: d.UserID}
 	}
-	return tailcfg.UserProfile{ID: uid, LoginName: u.LoginName, DisplayName: cmpOr(u.DisplayName, u.LoginName)}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return tailcfg.UserProfile{ID: uid, LoginName: u.LoginName, DisplayName: cmp.Or(u.DisplayName, u.LoginName)}
 }

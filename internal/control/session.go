@@ -122,6 +122,15 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 		stop:     make(chan struct{}),
 	}
 	compress := req.Compress == "zstd"
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.bg.Add(1)
+	s.mu.Unlock()
+	defer s.bg.Done()
 	// Register before building the first map so that no change committed
 	// in between is lost; it is merged and sent right after.
 	s.mu.Lock()
@@ -157,7 +166,7 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 	if err := writeMsg(w, compress, resp); err != nil {
 		return
 	}
-	go s.collectIdentity(d.ID)
+	s.background(func(ctx context.Context) { s.collectIdentity(ctx, d.ID) })
 
 	keepAlive := time.NewTicker(s.cfg.KeepAlive)
 	defer keepAlive.Stop()
@@ -172,7 +181,7 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 		case <-s.done:
 			return
 		case <-identity.C:
-			go s.collectIdentity(d.ID)
+			s.background(func(ctx context.Context) { s.collectIdentity(ctx, d.ID) })
 			continue
 		case <-keepAlive.C:
 			if err := writeMsg(w, compress, &tailcfg.MapResponse{KeepAlive: true}); err != nil {
@@ -229,6 +238,7 @@ func (s *Server) sessionEnded(ss *session) {
 	}
 	s.mu.Unlock()
 	s.log.Info("map session ended", "device_id", ss.deviceID)
+	// The session's own context is done by now; record the end anyway.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.cfg.Store.TouchDevice(ctx, ss.deviceID, s.now()); err != nil && !postern.IsNotFound(err) {
@@ -257,11 +267,13 @@ func (s *Server) scheduleEphemeralCleanup(id int64) {
 		if online {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.deleteDevice(ctx, id, "remove offline ephemeral node"); err != nil && !postern.IsNotFound(err) {
-			s.log.Error("ephemeral clean-up failed", "device_id", id, "err", err)
-		}
+		s.background(func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := s.deleteDevice(ctx, id, "remove offline ephemeral node"); err != nil && !postern.IsNotFound(err) {
+				s.log.Error("ephemeral clean-up failed", "device_id", id, "err", err)
+			}
+		})
 	})
 }
 
