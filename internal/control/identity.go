@@ -120,3 +120,18 @@ func identityJSON(pi postern.PostureIdentity) any {
 		"disabled":      pi.Disabled,
 	}
 }
+
+// RefreshIdentities runs Device Identity Collection in the background for
+// every connected device, e.g. right after postureIdentityCollectionOn
+// was turned on.
+func (s *Server) RefreshIdentities() {
+	s.mu.Lock()
+	ids := make([]int64, 0, len(s.sessions))
+	for id := range s.sessions {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		s.background(func(ctx context.Context) { s.collectIdentity(ctx, id) })
+	}
+}

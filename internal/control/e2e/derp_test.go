@@ -28,6 +28,19 @@ func TestDERPRelay(t *testing.T) {
 	waitFor(t, 30*time.Second, "delta to reach echo through DERP", func() bool { return echoes(ctx, a, dst) })
 	st, err := a.Status(ctx)
 	must(t, err)
+	defer func() {
+		// Collection was off at join; turning it on and refreshing asks
+		// the connected clients right away.
+		settings := e.tn.Settings
+		settings.PostureIdentityCollectionOn = true
+		must(t, e.st.UpdateTailnetSettings(ctx, e.tn.ID, settings))
+		e.srv.RefreshIdentities()
+		d := e.device("delta")
+		waitFor(t, 20*time.Second, "delta's posture identity", func() bool {
+			got, err := e.st.Device(ctx, d.ID)
+			return err == nil && !got.PostureIdentity.Updated.IsZero()
+		})
+	}()
 	for _, p := range st.Peer {
 		if p.HostName == "echo" && (p.Relay != "postern" || p.CurAddr != "") {
 			t.Errorf("path to echo: got relay %q direct %q, want relay postern and no direct address", p.Relay, p.CurAddr)
