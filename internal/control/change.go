@@ -92,8 +92,13 @@ func (s *Server) Notify(c Change) {
 	for _, id := range c.Updated {
 		delete(s.nodes, id)
 	}
+	var gone []*session
 	for _, id := range c.Removed {
 		delete(s.nodes, id)
+		delete(s.live, id)
+		if ss := s.sessions[id]; ss != nil {
+			gone = append(gone, ss) // a deleted device's own stream ends
+		}
 	}
 	direct := map[int64]*delta{}
 	at := func(id int64) *delta {
@@ -127,6 +132,9 @@ func (s *Server) Notify(c Change) {
 		all = append(all, ss)
 	}
 	s.mu.Unlock()
+	for _, ss := range gone {
+		ss.end()
+	}
 
 	// New devices: whoever may talk to them must learn of them. Asking
 	// the policy happens outside the lock; its answers are precomputed.

@@ -218,3 +218,28 @@ func TestUnapprovedDeviceIsolated(t *testing.T) {
 			m.Node, peerIDsOf(m.PeersChanged), m.PacketFilters)
 	}
 }
+
+func TestRemovedDeviceStreamEnds(t *testing.T) {
+	ts := newTestServer(t)
+	a := ts.addDevice(t, "a")
+	ts.connect(t, a)
+	if err := ts.st.DeleteDevice(t.Context(), a.ID); err != nil {
+		t.Fatal(err)
+	}
+	ts.Notify(Change{Removed: []int64{a.ID}})
+	waitUntil(t, func() bool {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		return ts.sessions[a.ID] == nil
+	})
+}
+
+// waitUntil polls cond for up to two seconds.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 2s")
+		}
+	}
+}
