@@ -20,7 +20,6 @@ import (
 	"github.com/postern/postern/internal/audit"
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
 	"github.com/postern/postern/internal/server"
-	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 	"github.com/postern/postern/internal/web"
 )
@@ -317,16 +316,24 @@ func TestBrowserIntegrationSync(t *testing.T) {
 		t.Errorf("stored integration: got cloudId %q, want %q with the token", ins[0].CloudID, e.fleet.URL())
 	}
 
-	// The server does not run the sync engine yet; run one sync through
-	// internal/sync, as the engine would on "sync now".
-	eng, err := postsync.New(postsync.Config{Tailnet: e.svc, TailnetID: e.srv.Tailnet().ID})
-	if err != nil {
-		t.Fatal(err)
+	// Connecting asked the server's sync engine for a sync; "Sync now"
+	// asks again. Wait for the status to show the result.
+	b.do(chromedp.Click(chromedp.CSS("#provider-fleet .sync-now")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if got := b.text(".flash"); got != "Started a sync of Fleet." {
+		t.Errorf("after sync now: got %q, want %q", got, "Started a sync of Fleet.")
 	}
-	if _, err := eng.Sync(context.Background(), ins[0].ID); err != nil {
-		t.Fatalf("sync: %v", err)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		in, err := e.svc.Store().Integration(context.Background(), ins[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !in.Status.LastSync.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no successful sync 20s after connecting; status %+v", in.Status)
+		}
 	}
-
 	b.open("/admin/integrations")
 	if got := b.text("#provider-fleet .matched"); got != "2" {
 		t.Errorf("matched devices: got %q, want 2", got)
