@@ -21,6 +21,10 @@ func (c *Console) approveDevice(w http.ResponseWriter, r *http.Request, s *sessi
 // deleteDevice removes a device and its attributes; it must log in again
 // to come back.
 func (c *Console) deleteDevice(w http.ResponseWriter, r *http.Request, s *session) {
+	if r.PostForm.Get("confirm") != "on" {
+		c.renderError(w, r, s, http.StatusBadRequest, "Tick the box to confirm removing the device.")
+		return
+	}
 	d, err := c.deviceByPath(r.Context(), r.PathValue("id"))
 	if err == nil {
 		err = c.svc.DeleteDevice(r.Context(), s.actor(), c.tailnetID, d.ID)

@@ -107,6 +107,10 @@ func (c *Console) updateIntegration(w http.ResponseWriter, r *http.Request, s *s
 }
 
 func (c *Console) deleteIntegration(w http.ResponseWriter, r *http.Request, s *session) {
+	if r.PostForm.Get("confirm") != "on" {
+		c.renderError(w, r, s, http.StatusBadRequest, "Tick the box to confirm removing the integration.")
+		return
+	}
 	if err := c.svc.DeleteIntegration(r.Context(), s.actor(), c.tailnetID, r.PathValue("id")); err != nil {
 		c.failed(w, r, s, "Removing the integration", err)
 		return

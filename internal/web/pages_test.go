@@ -119,7 +119,10 @@ func TestIntegrationForms(t *testing.T) {
 	if resp := s.post("/admin/integrations/"+id+"/sync", url.Values{}); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("sync without a syncer: got %d, want 503", resp.StatusCode)
 	}
-	s.post("/admin/integrations/"+id+"/delete", url.Values{})
+	if resp := s.post("/admin/integrations/"+id+"/delete", url.Values{}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("remove without confirming: got %d, want 400", resp.StatusCode)
+	}
+	s.post("/admin/integrations/"+id+"/delete", url.Values{"confirm": {"on"}})
 	if _, err := s.svc.Store().Integration(ctx, id); !postern.IsNotFound(err) {
 		t.Errorf("after remove: got %v, want not found", err)
 	}
@@ -206,7 +209,10 @@ func TestDeviceActions(t *testing.T) {
 	if !got.Authorized {
 		t.Errorf("after approve: got unauthorized, want authorized")
 	}
-	if resp := s.post(fmt.Sprintf("/admin/machines/%d/delete", d.ID), url.Values{}); resp.StatusCode != http.StatusSeeOther {
+	if resp := s.post(fmt.Sprintf("/admin/machines/%d/delete", d.ID), url.Values{}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("remove without confirming: got %d, want 400", resp.StatusCode)
+	}
+	if resp := s.post(fmt.Sprintf("/admin/machines/%d/delete", d.ID), url.Values{"confirm": {"on"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("remove: got %d, want 303", resp.StatusCode)
 	}
 	if _, err := s.svc.Store().Device(ctx, d.ID); !postern.IsNotFound(err) {
