@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,17 +44,22 @@ const maxChanges = 500
 
 // impact compares the packet filters every device would receive under
 // next with those under cur, source device by source device: the ports
-// next opens and those it closes. It reports whether the list was cut at
-// maxChanges. Its cost grows with devices squared; the console serves
-// tailnets of a size an admin reads the list of.
+// next opens and those it closes. It stops after maxChanges and then
+// reports that the list was cut. Devices whose filters are the same under
+// both cost a comparison; the others cost their filters' entries times
+// the tailnet's devices.
 func impact(cur, next *policy.Compiled, devices []postern.Device) ([]accessChange, bool) {
+	res := &sourceNames{devices: devices, names: map[string][]string{}}
 	var out []accessChange
 	for _, d := range devices {
 		if !d.Authorized {
 			continue
 		}
-		before := flows(cur.Filter(d.ID), devices, d)
-		after := flows(next.Filter(d.ID), devices, d)
+		fb, fa := cur.Filter(d.ID), next.Filter(d.ID)
+		if filtersEqual(fb, fa) {
+			continue
+		}
+		before, after := res.flows(fb, d), res.flows(fa, d)
 		for k, ps := range after {
 			if g := ps.minus(before[k]); len(g) > 0 {
 				out = append(out, k.change(true, g))
@@ -63,6 +69,9 @@ func impact(cur, next *policy.Compiled, devices []postern.Device) ([]accessChang
 			if l := ps.minus(after[k]); len(l) > 0 {
 				out = append(out, k.change(false, l))
 			}
+		}
+		if len(out) >= maxChanges {
+			break
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -78,10 +87,29 @@ func impact(cur, next *policy.Compiled, devices []postern.Device) ([]accessChang
 		}
 		return a.Ports < b.Ports
 	})
-	if len(out) > maxChanges {
-		return out[:maxChanges], true
+	if len(out) >= maxChanges {
+		return out[:min(len(out), maxChanges)], true
 	}
 	return out, false
+}
+
+// filtersEqual reports whether two filters are the same rule for rule.
+func filtersEqual(a, b []tailcfg.FilterRule) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if !slices.Equal(x.SrcIPs, y.SrcIPs) || !slices.Equal(x.IPProto, y.IPProto) || len(x.DstPorts) != len(y.DstPorts) || len(x.CapGrant) != len(y.CapGrant) {
+			return false
+		}
+		for j := range x.DstPorts {
+			if x.DstPorts[j].IP != y.DstPorts[j].IP || x.DstPorts[j].Ports != y.DstPorts[j].Ports {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // flowKey is a source, destination and protocol list.
@@ -91,13 +119,20 @@ func (k flowKey) change(gained bool, ps portSet) accessChange {
 	return accessChange{Gained: gained, Src: k.src, Dst: k.dst, Ports: k.protos + " " + ps.String()}
 }
 
+// sourceNames names what filter source entries cover, remembering each
+// entry's answer: filters share their entries across devices.
+type sourceNames struct {
+	devices []postern.Device
+	names   map[string][]string
+}
+
 // flows flattens receiver dst's filter into the ports each source may
 // reach, naming sources by device where a device's address is covered.
-func flows(rules []tailcfg.FilterRule, devices []postern.Device, dst postern.Device) map[flowKey]portSet {
+func (sn *sourceNames) flows(rules []tailcfg.FilterRule, dst postern.Device) map[flowKey]portSet {
 	out := map[flowKey]portSet{}
 	for _, r := range rules {
 		protos := protoNames(r.IPProto)
-		srcs := sourcesOf(r.SrcIPs, devices)
+		srcs := sn.of(r.SrcIPs)
 		for _, dp := range r.DstPorts {
 			dstName := dst.Name
 			if !coversDevice(dp.IP, dst) {
@@ -115,34 +150,42 @@ func flows(rules []tailcfg.FilterRule, devices []postern.Device, dst postern.Dev
 	return out
 }
 
-// sourcesOf names the devices the filter's source entries cover, and
-// keeps entries that cover none as written.
-func sourcesOf(srcIPs []string, devices []postern.Device) []string {
+// of names the devices the entries cover, and keeps entries outside the
+// tailnet's address space that cover none as written.
+func (sn *sourceNames) of(srcIPs []string) []string {
 	seen := map[string]bool{}
 	var out []string
-	add := func(s string) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
 	for _, e := range srcIPs {
-		hit := false
-		for _, d := range devices {
-			if coversDevice(e, d) {
-				hit = true
-				add(d.Name)
+		names, ok := sn.names[e]
+		if !ok {
+			names = sn.entry(e)
+			sn.names[e] = names
+		}
+		for _, n := range names {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
 			}
 		}
-		switch {
-		case e == "*":
-			add("any address")
-		case !hit && !inTailnetSpace(e):
-			add(e)
-		}
-		// An entry of the tailnet's own address space that holds no
-		// device is unassigned addresses: nobody there gains or loses.
 	}
+	return out
+}
+
+func (sn *sourceNames) entry(e string) []string {
+	var out []string
+	for _, d := range sn.devices {
+		if coversDevice(e, d) {
+			out = append(out, d.Name)
+		}
+	}
+	switch {
+	case e == "*":
+		out = append(out, "any address")
+	case len(out) == 0 && !inTailnetSpace(e):
+		out = append(out, e)
+	}
+	// An entry of the tailnet's own address space that holds no device
+	// is unassigned addresses: nobody there gains or loses.
 	return out
 }
 
@@ -152,33 +195,30 @@ func coversDevice(entry string, d postern.Device) bool {
 	if entry == "*" {
 		return true
 	}
-	var in func(netip.Addr) bool
-	switch {
-	case strings.Contains(entry, "-"):
-		r, err := netipx.ParseIPRange(entry)
-		if err != nil {
-			return false
-		}
-		in = r.Contains
-	case strings.Contains(entry, "/"):
-		p, err := netip.ParsePrefix(entry)
-		if err != nil {
-			return false
-		}
-		in = p.Contains
-	default:
-		a, err := netip.ParseAddr(entry)
-		if err != nil {
-			return false
-		}
-		in = func(x netip.Addr) bool { return x == a }
+	r, ok := parseEntry(entry)
+	if !ok {
+		return false
 	}
 	for _, a := range d.Addresses() {
-		if in(a) {
+		if r.Contains(a) {
 			return true
 		}
 	}
 	return false
+}
+
+// parseEntry reads a filter address entry (an IP, a CIDR or a range).
+func parseEntry(entry string) (netipx.IPRange, bool) {
+	switch {
+	case strings.Contains(entry, "-"):
+		r, err := netipx.ParseIPRange(entry)
+		return r, err == nil
+	case strings.Contains(entry, "/"):
+		p, err := netip.ParsePrefix(entry)
+		return netipx.RangeOfPrefix(p), err == nil
+	}
+	a, err := netip.ParseAddr(entry)
+	return netipx.IPRangeFrom(a, a), err == nil
 }
 
 // tailnetSpace is the address space Postern assigns device addresses from.
@@ -189,30 +229,12 @@ func tailnetSpace() []netip.Prefix {
 // inTailnetSpace reports whether a filter address entry lies wholly
 // within the tailnet's address space.
 func inTailnetSpace(entry string) bool {
-	var from, to netip.Addr
-	switch {
-	case strings.Contains(entry, "-"):
-		r, err := netipx.ParseIPRange(entry)
-		if err != nil {
-			return false
-		}
-		from, to = r.From(), r.To()
-	case strings.Contains(entry, "/"):
-		p, err := netip.ParsePrefix(entry)
-		if err != nil {
-			return false
-		}
-		r := netipx.RangeOfPrefix(p)
-		from, to = r.From(), r.To()
-	default:
-		a, err := netip.ParseAddr(entry)
-		if err != nil {
-			return false
-		}
-		from, to = a, a
+	r, ok := parseEntry(entry)
+	if !ok {
+		return false
 	}
 	for _, p := range tailnetSpace() {
-		if p.Contains(from) && p.Contains(to) {
+		if p.Contains(r.From()) && p.Contains(r.To()) {
 			return true
 		}
 	}
