@@ -347,3 +347,19 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+func TestPolicyTestFailureAtItsLine(t *testing.T) {
+	e := newEnv(t, "http://x")
+	ck := e.signIn(e.user("owner@example.com", postern.RoleOwner))
+	text := "{\n  \"acls\": [{\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"*:80\"]}],\n  \"tests\": [\n    {\"src\": \"owner@example.com\", \"accept\": [\"100.64.0.1:22\"]},\n  ],\n}\n"
+	for _, action := range []string{"preview", "save"} {
+		w := e.do("POST", "/admin/policy", ck.Value, url.Values{"csrf": {e.csrf(ck.Value)}, "action": {action}, "policy": {text}})
+		body := w.Body.String()
+		if !strings.Contains(body, `href="#L4">line 4`) || !strings.Contains(body, "test (src owner@example.com) failed") {
+			t.Errorf("%s: got %d without the failing test at line 4; body:\n%s", action, w.Code, body)
+		}
+	}
+	if cur, _ := tailnet.CurrentPolicy(ctx, e.svc.Store(), e.tn.ID); cur.Version != 0 {
+		t.Errorf("policy in force: got version %d, want the default kept", cur.Version)
+	}
+}
