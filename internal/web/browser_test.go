@@ -356,6 +356,12 @@ func TestBrowserIntegrationSync(t *testing.T) {
 		t.Errorf("posture identity: got %q, want the serial C02TEST0001", got)
 	}
 	b.shoot("device-attributes")
+
+	b.open("/admin/")
+	if got := b.text("#integration-status"); !strings.Contains(got, "Fleet") || !strings.Contains(got, "ok") || !strings.Contains(got, "2 of 3") {
+		t.Errorf("overview integration status: got %q, want Fleet ok with 2 of 3 matched", got)
+	}
+	b.shoot("overview-integrations")
 }
 
 const badPolicy = `{

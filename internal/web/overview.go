@@ -54,10 +54,13 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failed(w, r, s, "Loading integrations", err)
 		return
 	}
+	for i := range ins {
+		ins[i].ClientSecret = "" // templates never see secrets
+	}
 	c.render(w, r, s, "overview", "Overview", struct {
 		Devices, Online, Pending int
 		Counts                   []store.PostureCount
 		Chart                    chart
-		Integrations             int
-	}{len(f.devices), on, pending, counts, buildChart(history, now), len(ins)})
+		Integrations             []postern.Integration
+	}{len(f.devices), on, pending, counts, buildChart(history, now), ins})
 }
