@@ -63,7 +63,12 @@ type testServer struct {
 
 func newTestServer(tb testing.TB, tune ...func(*Config)) *testServer {
 	tb.Helper()
-	st := storetest.New(tb)
+	return newTestServerOn(tb, storetest.New(tb), tune...)
+}
+
+// newTestServerOn is newTestServer on the empty store st.
+func newTestServerOn(tb testing.TB, st store.Store, tune ...func(*Config)) *testServer {
+	tb.Helper()
 	ts := &testServer{st: st, pol: newFakePolicy(), tn: storetest.NewTailnet(tb, st)}
 	ts.user = postern.User{TailnetID: ts.tn.ID, LoginName: "alice@example.com", Role: postern.RoleAdmin}
 	if err := st.CreateUser(context.Background(), &ts.user); err != nil {

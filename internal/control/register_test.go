@@ -12,6 +12,7 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
 	"github.com/postern/postern/internal/keys"
+	"github.com/postern/postern/internal/store/storetest"
 )
 
 // authKey stores an auth key of the test user with k's capabilities.
@@ -35,7 +36,10 @@ func regReq(nk key.NodePublic, authKey string) *tailcfg.RegisterRequest {
 }
 
 func TestRegisterLifecycle(t *testing.T) {
-	ts := newTestServer(t)
+	forEachBackend(t, testRegisterLifecycle)
+}
+
+func testRegisterLifecycle(t *testing.T, ts *testServer) {
 	ctx := context.Background()
 	mk, nk := key.NewMachine().Public(), key.NewNode().Public()
 	single := ts.authKey(t, postern.Key{})
@@ -93,7 +97,10 @@ func TestRegisterLifecycle(t *testing.T) {
 }
 
 func TestRegisterEphemeralLogoutDeletes(t *testing.T) {
-	ts := newTestServer(t)
+	forEachBackend(t, testRegisterEphemeralLogoutDeletes)
+}
+
+func testRegisterEphemeralLogoutDeletes(t *testing.T, ts *testServer) {
 	ctx := context.Background()
 	mk, nk := key.NewMachine().Public(), key.NewNode().Public()
 	if _, err := ts.register(ctx, mk, regReq(nk, ts.authKey(t, postern.Key{Ephemeral: true}))); err != nil {
@@ -114,7 +121,10 @@ func TestRegisterEphemeralLogoutDeletes(t *testing.T) {
 }
 
 func TestRegisterInteractive(t *testing.T) {
-	ts := newTestServer(t)
+	forEachBackend(t, testRegisterInteractive)
+}
+
+func testRegisterInteractive(t *testing.T, ts *testServer) {
 	ctx := context.Background()
 	mk, nk := key.NewMachine().Public(), key.NewNode().Public()
 	resp, err := ts.register(ctx, mk, regReq(nk, ""))
@@ -152,5 +162,13 @@ func TestRegisterInteractive(t *testing.T) {
 	}
 	if _, err := ts.ApproveRegistration(ctx, regs[0].ID, ts.user.ID, audit.User(ts.user)); !postern.IsNotFound(err) {
 		t.Errorf("second approval: got %v, want not found", err)
+	}
+}
+
+// forEachBackend runs f on a server over each store backend (PostgreSQL
+// skips without POSTERN_TEST_POSTGRES).
+func forEachBackend(t *testing.T, f func(*testing.T, *testServer)) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { f(t, newTestServerOn(t, b.Open(t))) })
 	}
 }
