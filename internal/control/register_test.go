@@ -172,3 +172,30 @@ func forEachBackend(t *testing.T, f func(*testing.T, *testServer)) {
 		t.Run(b.Name, func(t *testing.T) { f(t, newTestServerOn(t, b.Open(t))) })
 	}
 }
+
+func TestSingleUseKeyRace(t *testing.T) { forEachBackend(t, testSingleUseKeyRace) }
+
+// testSingleUseKeyRace registers many machines at once with one
+// single-use key: exactly one may join.
+func testSingleUseKeyRace(t *testing.T, ts *testServer) {
+	text := ts.authKey(t, postern.Key{})
+	const n = 10
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := ts.register(context.Background(), key.NewMachine().Public(), regReq(key.NewNode().Public(), text))
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range n {
+		if err := <-errs; err == nil {
+			ok++
+		} else if postern.ErrorCode(err) != postern.EUNAUTHORIZED {
+			t.Errorf("losing registration: got %v, want unauthorized", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("joins with one single-use key: got %d, want 1", ok)
+	}
+}
