@@ -32,6 +32,8 @@ type Config struct {
 	Decisions Decider
 	// Syncer runs integration syncs on demand; nil disables them.
 	Syncer Syncer
+	// Registrar approves interactive logins; nil lists none.
+	Registrar Registrar
 }
 
 // Decider answers whether a device may reach an address, and why.
@@ -49,6 +51,7 @@ type API struct {
 	limiter    *failLimiter
 	decisions  Decider
 	syncer     Syncer
+	registrar  Registrar
 }
 
 // New returns the API for cfg.
@@ -66,6 +69,7 @@ func New(cfg Config) *API {
 		limiter:    newFailLimiter(cfg.Service.Now),
 		decisions:  cfg.Decisions,
 		syncer:     cfg.Syncer,
+		registrar:  cfg.Registrar,
 	}
 }
 

@@ -14,6 +14,8 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/device/{id}/tags", a.authed(ScopeDevicesCore, a.setDeviceTags))
 	mux.HandleFunc("POST "+p+"/device/{id}/expire", a.authed(ScopeDevicesCore, a.expireDevice))
 
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/registrations", a.authed(read(ScopeDevicesCore), a.listRegistrations))
+	mux.HandleFunc("POST "+p+"/registrations/{id}/approve", a.authed(ScopeDevicesCore, a.approveRegistration))
 	mux.HandleFunc("GET "+p+"/device/{id}/access", a.authed(read(ScopeDevicesCore), a.access))
 
 	// Posture attributes.

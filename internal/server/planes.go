@@ -64,6 +64,14 @@ func (s *Server) startPlanes(ctx context.Context) error {
 	}
 	engine.SetNotify(ctl.Notify)
 	s.svc.Subscribe(engine.OnChange)
+	s.svc.Subscribe(func(c tailnet.Change) {
+		// Turning Device Identity Collection on asks connected clients at
+		// once rather than at their next reconnect; RefreshIdentities only
+		// starts background work and collects nothing while it is off.
+		if c.Settings {
+			ctl.RefreshIdentities()
+		}
+	})
 	s.engine, s.control, s.syncer = engine, ctl, syncer
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -71,7 +79,7 @@ func (s *Server) startPlanes(ctx context.Context) error {
 	go engine.Run(runCtx)
 	go syncer.Run(runCtx)
 	console, err := web.New(web.Config{Service: s.svc, TailnetID: tid, ServerURL: s.cfg.ServerURL,
-		BaseDomain: baseDomain, Logger: s.log, Decisions: engine, Syncer: syncer})
+		BaseDomain: baseDomain, Logger: s.log, Decisions: engine, Syncer: syncer, Presence: ctl})
 	if err != nil {
 		cancel()
 		ctl.Close()

@@ -116,7 +116,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.stopPlanes()
 		}
 	}()
-	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, Syncer: s.syncer, BaseDomain: baseDomain})
+	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, Syncer: s.syncer, Registrar: s.control, BaseDomain: baseDomain})
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/control"
+)
+
+// Registrar holds interactive logins (a client that ran "tailscale up"
+// without an auth key) until an admin approves them.
+type Registrar interface {
+	PendingRegistrations() []control.Registration
+	ApproveRegistration(ctx context.Context, id, userID string, actor postern.AuditActor) (postern.Device, error)
+}
+
+// listRegistrations is GET /tailnet/{t}/registrations (Postern's
+// addition): logins waiting for approval.
+func (a *API) listRegistrations(w http.ResponseWriter, r *http.Request, p *principal) {
+	if _, err := a.tailnetOf(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	type reg struct {
+		ID          string   `json:"id"`
+		Hostname    string   `json:"hostname"`
+		OS          string   `json:"os"`
+		Ephemeral   bool     `json:"ephemeral"`
+		RequestTags []string `json:"requestTags,omitempty"`
+		Created     string   `json:"created"`
+	}
+	out := []reg{}
+	if a.registrar != nil {
+		for _, g := range a.registrar.PendingRegistrations() {
+			out = append(out, reg{ID: g.ID, Hostname: g.Hostname, OS: g.OS, Ephemeral: g.Ephemeral, RequestTags: g.RequestTags, Created: rfc3339(g.Created)})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"registrations": out})
+}
+
+// approveRegistration is POST /registrations/{id}/approve (Postern's
+// addition), body {"user": "login@example.com"} (default: the caller):
+// the device joins as that user's.
+func (a *API) approveRegistration(w http.ResponseWriter, r *http.Request, p *principal) {
+	if a.registrar == nil {
+		a.writeError(w, r, postern.Errorf(postern.EUNAVAILABLE, "the control server is not running"))
+		return
+	}
+	var body struct {
+		User string `json:"user"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &body); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	owner := p.User
+	if body.User != "" {
+		u, err := a.st.UserByLoginName(r.Context(), a.tailnetID, body.User)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		owner = u
+	}
+	d, err := a.registrar.ApproveRegistration(r.Context(), r.PathValue("id"), owner.ID, audit.User(p.User))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	users, err := a.userMap(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.toDeviceJSON(d, users, false))
+}
