@@ -190,3 +190,26 @@ func (b *browser) open(path string) {
 	b.t.Helper()
 	b.do(chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS("h1")))
 }
+
+// submit clicks sel, which submits a form, and waits for the page the
+// server answers with. Waiting for an element alone is not enough: the
+// old page may still show it (a flash message) until the new one loads.
+func (b *browser) submit(sel string) {
+	b.t.Helper()
+	b.eval(`(window.__posternOldPage = true)`)
+	b.do(chromedp.Click(chromedp.CSS(sel)))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		fresh, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__posternOldPage !== true && document.readyState === "complete"`))
+		cancel()
+		if err == nil && fresh {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("clicking %s did not load a new page within 30s", sel)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.do(chromedp.WaitVisible(chromedp.CSS("h1")))
+}

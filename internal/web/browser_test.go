@@ -106,7 +106,8 @@ func TestBrowserSignInAndEveryPage(t *testing.T) {
 	}
 
 	b.open("/admin/")
-	b.do(chromedp.Click(chromedp.CSS(".signout button")), chromedp.WaitVisible(chromedp.CSS("pre.cmd")))
+	b.submit(".signout button")
+	b.do(chromedp.WaitVisible(chromedp.CSS("pre.cmd")))
 	b.open("/admin/machines")
 	if !strings.Contains(b.text("main"), "postern admin login-link") {
 		t.Errorf("after sign-out: machines page did not send the browser to sign in")
@@ -121,9 +122,9 @@ func TestBrowserIntegrationSync(t *testing.T) {
 	b.do(
 		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=cloudId]"), e.fleet.URL()),
 		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=clientSecret]"), fleetToken),
-		chromedp.Click(chromedp.CSS("#provider-fleet button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
+	b.submit("#provider-fleet button[type=submit]")
+	b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if got := b.text(".flash"); got != "Connected Fleet." {
 		t.Errorf("after connecting: got %q, want %q", got, "Connected Fleet.")
 	}
@@ -137,7 +138,8 @@ func TestBrowserIntegrationSync(t *testing.T) {
 
 	// Connecting asked the server's sync engine for a sync; "Sync now"
 	// asks again. Wait for the status to show the result.
-	b.do(chromedp.Click(chromedp.CSS("#provider-fleet .sync-now")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.submit("#provider-fleet .sync-now")
+	b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if got := b.text(".flash"); got != "Started a sync of Fleet." {
 		t.Errorf("after sync now: got %q, want %q", got, "Started a sync of Fleet.")
 	}
@@ -260,7 +262,8 @@ func TestBrowserPolicyEditor(t *testing.T) {
 
 	t.Run("save", func(t *testing.T) {
 		// The preview kept the text in the editor: save it.
-		b.do(chromedp.Click(chromedp.CSS("#save")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		b.submit("#save")
+		b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
 		if got := b.text(".flash"); got != "Saved policy version 1." {
 			t.Errorf("after save: got %q, want %q", got, "Saved policy version 1.")
 		}
@@ -343,7 +346,8 @@ func TestBrowserCreateAuthKey(t *testing.T) {
 	if !strings.Contains(b.text("main"), k.ID) {
 		t.Errorf("keys list does not show key %s", k.ID)
 	}
-	b.do(chromedp.Click(chromedp.CSS("form[action$=\"/revoke\"] button")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.submit(`form[action$="/revoke"] button`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if _, err := e.svc.Store().Key(context.Background(), k.ID); !postern.IsNotFound(err) {
 		t.Errorf("after revoke: got %v, want the key gone", err)
 	}
