@@ -73,10 +73,10 @@ func (s *Server) serveHosts(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.requests++
-	f := s.faultLocked(page + 1)
 	s.mu.Unlock()
+	f := s.faults.ForPage(HostsPath, page+1)
 
-	if f != nil && f.Delay > 0 && !s.wait(r, f.Delay) {
+	if !s.faults.Wait(r, f) {
 		return
 	}
 	if !s.authorized(w, r) {
@@ -96,9 +96,7 @@ func (s *Server) serveHosts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "Unknown Error", err.Error())
 		return
 	}
-	if f != nil && f.Truncate {
-		body = body[:len(body)/2]
-	}
+	body = f.Cut(body)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
@@ -240,10 +238,7 @@ func writeFault(w http.ResponseWriter, f *Fault) {
 	case http.StatusForbidden:
 		writeError(w, f.Status, "Permission Denied", "forbidden")
 	case http.StatusTooManyRequests:
-		secs := int(f.RetryAfter / time.Second)
-		if secs <= 0 {
-			secs = 1
-		}
+		secs := f.RetrySeconds()
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		msg := fmt.Sprintf("limit exceeded, retry after: %ds", secs)
 		writeError(w, f.Status, msg, msg)
@@ -278,21 +273,6 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// wait holds the answer back for d, and reports false if the client or the
-// server gave up first.
-func (s *Server) wait(r *http.Request, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-s.closed:
-		return false
-	}
 }
 
 func or(s, def string) string {

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fault"
 )
 
 // HostsPath is the path of the hosts listing the fake serves; Fleet's
@@ -47,7 +49,7 @@ type Policy struct {
 // Server is a fake Fleet server listening on a loopback port.
 type Server struct {
 	ts     *httptest.Server
-	closed chan struct{}
+	faults fault.Injector
 
 	mu       sync.Mutex
 	token    string
@@ -55,7 +57,6 @@ type Server struct {
 	order    []uint // host ids, sorted; nil when the set of hosts changed
 	nextID   uint
 	encoded  map[uint]*[2][]byte // host JSON without and with policies, built on demand
-	faults   []*Fault
 	requests int
 }
 
@@ -66,7 +67,6 @@ func NewServer(token string) *Server {
 		hosts:   make(map[uint]Host),
 		encoded: make(map[uint]*[2][]byte),
 		nextID:  1,
-		closed:  make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+HostsPath, s.serveHosts)
@@ -81,7 +81,7 @@ func (s *Server) URL() string { return s.ts.URL }
 
 // Close stops the server, cutting short any injected delay.
 func (s *Server) Close() {
-	close(s.closed)
+	s.faults.Close()
 	s.ts.Close()
 }
 
