@@ -64,10 +64,10 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.requests++
-	f := s.faultLocked(offset/max(limit, 1) + 1)
 	s.mu.Unlock()
+	f := s.faults.ForPage(DevicesPath, offset/max(limit, 1)+1)
 
-	if f != nil && f.Delay > 0 && !s.wait(r, f.Delay) {
+	if !s.faults.Wait(r, f) {
 		return
 	}
 	if !s.authorized(w, r) {
@@ -86,10 +86,7 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 		writeBody(w, http.StatusInternalServerError, "text/html; charset=utf-8", bodyServerError)
 		return
 	}
-	if f != nil && f.Truncate {
-		body = body[:len(body)/2]
-	}
-	writeBody(w, http.StatusOK, "application/json", string(body))
+	writeBody(w, http.StatusOK, "application/json", string(f.Cut(body)))
 }
 
 // paging reads limit and offset. limit is required by Kandji's spec and
@@ -193,10 +190,7 @@ func writeFault(w http.ResponseWriter, f *Fault) {
 	case f.Status == http.StatusForbidden:
 		writeBody(w, f.Status, "application/json", bodyForbidden)
 	case f.Status == http.StatusTooManyRequests:
-		secs := int(f.RetryAfter / time.Second)
-		if secs <= 0 {
-			secs = 1
-		}
+		secs := f.RetrySeconds()
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeBody(w, f.Status, "application/json", fmt.Sprintf(`{"detail":"Request was throttled. Expected available in %d seconds."}`, secs))
 	case f.Status >= 500:
@@ -215,21 +209,6 @@ func writeBody(w http.ResponseWriter, status int, contentType, body string) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write([]byte(body))
-}
-
-// wait holds the answer back for d, and reports false if the client or the
-// server gave up first.
-func (s *Server) wait(r *http.Request, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-s.closed:
-		return false
-	}
 }
 
 func or(s, def string) string {

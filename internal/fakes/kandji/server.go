@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fault"
 )
 
 // DevicesPath is the path of the device listing the fake serves.
@@ -51,14 +53,13 @@ type User struct {
 // Server is a fake Kandji API listening on a loopback port.
 type Server struct {
 	ts     *httptest.Server
-	closed chan struct{}
+	faults fault.Injector
 
 	mu       sync.Mutex
 	token    string
 	devices  map[string]Device
 	order    []string // device ids, sorted; nil when the set of devices changed
 	nextID   uint64
-	faults   []*Fault
 	requests int
 }
 
@@ -68,7 +69,6 @@ func NewServer(token string) *Server {
 		token:   token,
 		devices: make(map[string]Device),
 		nextID:  1,
-		closed:  make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+DevicesPath, s.serveDevices)
@@ -83,7 +83,7 @@ func (s *Server) URL() string { return s.ts.URL }
 
 // Close stops the server, cutting short any injected delay.
 func (s *Server) Close() {
-	close(s.closed)
+	s.faults.Close()
 	s.ts.Close()
 }
 
