@@ -1,56 +1,18 @@
 package sentinelone
 
-import "time"
+import "github.com/postern/postern/internal/fakes/fault"
 
 // Fault is a failure the server injects into the agents pages it serves.
-type Fault struct {
-	// Page is the 1-based page the fault hits (page n starts at agent
-	// (n-1)*limit); 0 means any page.
-	Page int
-	// Status, if non-zero, answers with this status and the vendor's error
-	// body for it: 401, 403, 429 (with Retry-After), 500, ...
-	Status int
-	// RetryAfter is the Retry-After a 429 sends; zero means one second.
-	RetryAfter time.Duration
-	// Truncate answers 200 with the page's JSON cut in half.
-	Truncate bool
-	// Delay holds the answer back this long, or until the client gives up.
-	Delay time.Duration
-	// Times is how many requests the fault hits; 0 means every matching
-	// request until ClearFaults.
-	Times int
-
-	hits int
-}
+// Page n starts at agent (n-1)*limit. Status answers with the vendor's
+// error body for it: 401, 403, 429 (with Retry-After in whole seconds,
+// rounded up), 500, ... Truncate answers 200 with the page's JSON cut in
+// half. Faults apply only to requests with the right API token. Endpoint,
+// if set, must be AgentsPath.
+type Fault = fault.Fault
 
 // Inject adds f. Faults are tried in the order they were injected; the
 // first one matching a request applies.
-func (s *Server) Inject(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &f)
-}
+func (s *Server) Inject(f Fault) { s.faults.Inject(f) }
 
 // ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
-
-// faultLocked returns the fault to apply to a request for page, counting
-// the hit, or nil.
-func (s *Server) faultLocked(page int) *Fault {
-	for _, f := range s.faults {
-		if f.Page != 0 && f.Page != page {
-			continue
-		}
-		if f.Times != 0 && f.hits >= f.Times {
-			continue
-		}
-		f.hits++
-		c := *f
-		return &c
-	}
-	return nil
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }

@@ -85,7 +85,7 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	page := start/limit + 1
-	f := s.faultLocked(page)
+	f := s.faults.ForPage(AgentsPath, page)
 	end := min(start+limit, len(ids))
 	var out pageJSON
 	out.Data = make([]agentJSON, 0, end-start)
@@ -106,30 +106,8 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	if f != nil {
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			case <-s.closed:
-				t.Stop()
-				return
-			}
-		}
-		if f.Status != 0 {
-			if f.Status == http.StatusTooManyRequests {
-				ra := f.RetryAfter
-				if ra <= 0 {
-					ra = time.Second
-				}
-				w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
-			}
-			writeError(w, f.Status, errorBody(f.Status))
-			return
-		}
+	if s.faults.Apply(w, r, f, writeFault) {
+		return
 	}
 	// Buffers are pooled so that serving large listings costs the fake
 	// little memory.
@@ -140,13 +118,18 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, bodyInternal)
 		return
 	}
-	body := buf.Bytes()
-	if f != nil && f.Truncate {
-		body = body[:len(body)/2]
-	}
+	body := f.Cut(buf.Bytes())
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
+}
+
+// writeFault answers with an injected status.
+func writeFault(w http.ResponseWriter, f *Fault) {
+	if f.Status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetrySeconds()))
+	}
+	writeError(w, f.Status, errorBody(f.Status))
 }
 
 func errorBody(status int) string {

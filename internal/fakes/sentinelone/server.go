@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fault"
 )
 
 // AgentsPath is the path of the agents listing the fake serves.
@@ -46,7 +48,7 @@ type Agent struct {
 // Server is a fake SentinelOne console listening on a loopback port.
 type Server struct {
 	ts     *httptest.Server
-	closed chan struct{}
+	faults fault.Injector
 	bufs   sync.Pool // of *bytes.Buffer, for responses
 
 	mu               sync.Mutex
@@ -54,7 +56,6 @@ type Server struct {
 	agents           map[string]Agent
 	order            []string // agent ids, sorted; nil when agents changed
 	nextID           uint64
-	faults           []*Fault
 	requests         int
 	finalCursorEmpty bool
 }
@@ -65,7 +66,6 @@ func NewServer(token string) *Server {
 		token:  token,
 		agents: make(map[string]Agent),
 		nextID: 1091543256382296290,
-		closed: make(chan struct{}),
 	}
 	s.bufs.New = func() any { return new(bytes.Buffer) }
 	mux := http.NewServeMux()
@@ -79,7 +79,7 @@ func (s *Server) URL() string { return s.ts.URL }
 
 // Close stops the server, cutting short any injected delay.
 func (s *Server) Close() {
-	close(s.closed)
+	s.faults.Close()
 	s.ts.Close()
 }
 
