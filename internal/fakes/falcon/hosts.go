@@ -50,7 +50,7 @@ func (s *Server) serveScroll(w http.ResponseWriter, r *http.Request) {
 	// The token lives two minutes past its last use, as the API documents.
 	sc.expires = now.Add(scrollTTL)
 	page := sc.pos/limit + 1
-	f := s.faultLocked(EndpointScroll, page, "")
+	f := s.faults.ForPage(EndpointScroll, page)
 	s.mu.Unlock()
 	if s.applyFault(w, r, EndpointScroll, f) {
 		return
@@ -108,7 +108,7 @@ func (s *Server) serveDetails(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	f := s.faultLocked(EndpointDetails, 0, batchKey(req.IDs))
+	f := s.faults.ForBatch(EndpointDetails, batchKey(req.IDs))
 	out := make([]deviceJSON, 0, len(req.IDs))
 	now := time.Now().UTC()
 	for _, id := range req.IDs {

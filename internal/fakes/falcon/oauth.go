@@ -15,8 +15,8 @@ type tokenResponse struct {
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests[EndpointToken]++
-	f := s.faultLocked(EndpointToken, 0, "")
 	s.mu.Unlock()
+	f := s.faults.ForRequest(EndpointToken)
 	if s.applyFault(w, r, EndpointToken, f) {
 		return
 	}

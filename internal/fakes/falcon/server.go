@@ -17,6 +17,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fault"
 )
 
 // Device is one host as the fake reports it.
@@ -43,7 +45,7 @@ const DefaultTokenTTL = 1799 * time.Second
 // Server is a fake Falcon API listening on a loopback port.
 type Server struct {
 	ts     *httptest.Server
-	closed chan struct{}
+	faults fault.Injector
 	cid    string
 	bufs   sync.Pool // of *bytes.Buffer, for responses
 
@@ -57,7 +59,6 @@ type Server struct {
 	order    []string // AIDs, sorted; nil when devices changed
 	nextID   uint64
 	scrolls  map[string]*scroll
-	faults   []*Fault
 	requests map[Endpoint]int
 }
 
@@ -76,7 +77,6 @@ const scrollTTL = 2 * time.Minute
 // client credentials.
 func NewServer(clientID, secret string) *Server {
 	s := &Server{
-		closed:   make(chan struct{}),
 		cid:      randomHex(16),
 		clientID: clientID,
 		secret:   secret,
@@ -102,7 +102,7 @@ func (s *Server) URL() string { return s.ts.URL }
 
 // Close stops the server, cutting short any injected delay.
 func (s *Server) Close() {
-	close(s.closed)
+	s.faults.Close()
 	s.ts.Close()
 }
 

@@ -97,30 +97,12 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, ep Endpoint,
 	if f == nil {
 		return false
 	}
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return true
-		case <-s.closed:
-			t.Stop()
-			return true
+	return s.faults.Apply(w, r, f, func(w http.ResponseWriter, f *Fault) {
+		if f.Status == http.StatusTooManyRequests {
+			w.Header().Set("X-Ratelimit-Limit", "6000")
+			w.Header().Set("X-Ratelimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-RetryAfter", strconv.FormatInt(time.Now().Add(f.RetryWait()).Unix(), 10))
 		}
-	}
-	if f.Status == 0 {
-		return false
-	}
-	if f.Status == http.StatusTooManyRequests {
-		ra := f.RetryAfter
-		if ra <= 0 {
-			ra = time.Second
-		}
-		w.Header().Set("X-Ratelimit-Limit", "6000")
-		w.Header().Set("X-Ratelimit-Remaining", "0")
-		w.Header().Set("X-RateLimit-RetryAfter", strconv.FormatInt(time.Now().Add(ra).Unix(), 10))
-	}
-	s.writeError(w, ep, f.Status, "")
-	return true
+		s.writeError(w, ep, f.Status, "")
+	})
 }

@@ -47,7 +47,7 @@ func (s *Server) serveZTA(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	f := s.faultLocked(EndpointZTA, 0, batchKey(ids))
+	f := s.faults.ForBatch(EndpointZTA, batchKey(ids))
 	out := make([]assessmentJSON, 0, len(ids))
 	for _, id := range ids {
 		d, ok := s.devices[id]
