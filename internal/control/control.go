@@ -6,9 +6,11 @@
 // relay on the same port.
 //
 // It decides nothing about access itself: which peers a device sees and
-// which packets it accepts come from a Policy, and the single writer that
-// commits changes tells the server what changed by calling Notify with a
-// Change. Each connected session merges the changes meant for it and sends
+// which packets it accepts come from a Policy. It writes no device rows
+// either: what a client's request means is decided here and handed to the
+// single Writer, and whoever consumes the writer's changes (the policy
+// engine) tells the server what changed for clients by calling Notify
+// with a Change. Each connected session merges the changes meant for it and sends
 // one delta per coalescing window, so a slow client never holds up others.
 package control
 
@@ -45,16 +47,21 @@ type Policy interface {
 	TagsAllowed(owner string, tags []string) error
 }
 
-// Config configures a Server. Store, Policy and Logger are required.
+// Config configures a Server. Store, Writer, Policy and Logger are
+// required.
 type Config struct {
 	// ServerURL is the URL clients use to reach the server, e.g.
 	// "http://127.0.0.1:8080". The DERP map and login URLs point at it.
 	ServerURL string
 	// DataDir holds the server's machine and DERP private keys.
 	DataDir string
-	Store   store.Store
-	Policy  Policy
-	Logger  *slog.Logger
+	// Store is read for devices, keys, users and tailnet settings, and
+	// records when devices were last seen.
+	Store store.Store
+	// Writer commits every device change the server makes.
+	Writer Writer
+	Policy Policy
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// BaseDomain is the MagicDNS suffix: a device named "laptop" is
@@ -68,12 +75,6 @@ type Config struct {
 	// OnPostureIdentity, if set, is called after a device's posture
 	// identity changed and was stored, e.g. to re-match it with vendors.
 	OnPostureIdentity func(deviceID int64, pi postern.PostureIdentity)
-	// OnDeviceChange, if set, is called after the server itself created,
-	// re-registered or deleted a device (joins, logouts, ephemeral
-	// clean-up), so the policy engine can recompute and send a Change
-	// back through Notify. The server already tells connected peers that
-	// a device went away.
-	OnDeviceChange func(deviceID int64, deleted bool)
 
 	// KeepAlive is how often an idle map stream gets a keep-alive; zero
 	// means 50s (clients give up after two minutes of silence).
@@ -124,8 +125,8 @@ type Server struct {
 // New returns a Server ready to serve Handler. It loads or creates the
 // server's keys in cfg.DataDir and starts STUN if asked.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Policy == nil || cfg.Logger == nil {
-		return nil, errors.New("control: Config needs Store, Policy and Logger")
+	if cfg.Store == nil || cfg.Writer == nil || cfg.Policy == nil || cfg.Logger == nil {
+		return nil, errors.New("control: Config needs Store, Writer, Policy and Logger")
 	}
 	u, err := url.Parse(cfg.ServerURL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {

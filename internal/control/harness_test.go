@@ -16,6 +16,7 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/storetest"
+	"github.com/postern/postern/internal/tailnet"
 )
 
 // fakePolicy answers from maps the test sets, and counts Filter calls so
@@ -85,6 +86,10 @@ func newTestServerOn(tb testing.TB, st store.Store, tune ...func(*Config)) *test
 	for _, f := range tune {
 		f(&cfg)
 	}
+	var s *Server
+	w := tailnet.New(st, cfg.Logger, cfg.Now)
+	w.Subscribe(func(c tailnet.Change) { s.Notify(engineChange(c)) })
+	cfg.Writer = w
 	s, err := New(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -92,6 +97,13 @@ func newTestServerOn(tb testing.TB, st store.Store, tune ...func(*Config)) *test
 	tb.Cleanup(func() { s.Close() })
 	ts.Server = s
 	return ts
+}
+
+// engineChange is what the policy engine sends the server after the
+// writer's device change c: every client recomputes, and the devices c
+// names are added, removed or reloaded.
+func engineChange(c tailnet.Change) Change {
+	return Change{AllFilters: true, AllPeers: true, Added: c.DevicesAdded, Removed: c.DevicesRemoved, Updated: c.DevicesUpdated}
 }
 
 // addDevice stores a registered device called name.

@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"tailscale.com/tailcfg"
 
 	"github.com/postern/postern"
-	"github.com/postern/postern/internal/audit"
-	"github.com/postern/postern/internal/store"
 )
 
 // identityTimeout bounds one Device Identity Collection round trip.
@@ -69,34 +66,12 @@ func (s *Server) CollectIdentity(ctx context.Context, id int64) error {
 	return s.storeIdentity(ctx, id, pi)
 }
 
-func sameIdentity(a, b postern.PostureIdentity) bool {
-	return a.Disabled == b.Disabled && slices.Equal(a.SerialNumbers, b.SerialNumbers) &&
-		slices.Equal(a.HardwareAddrs, b.HardwareAddrs)
-}
-
-// storeIdentity saves pi on the device, auditing a change.
+// storeIdentity has the writer save pi on the device, which audits a
+// change.
 func (s *Server) storeIdentity(ctx context.Context, id int64, pi postern.PostureIdentity) error {
-	changed := false
-	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-		d, err := q.Device(ctx, id)
-		if err != nil {
-			return err
-		}
-		old := d.PostureIdentity
-		changed = !sameIdentity(old, pi) || old.Updated.IsZero()
-		d.PostureIdentity = pi
-		if err := q.UpdateDevice(ctx, &d); err != nil {
-			return err
-		}
-		if !changed {
-			return nil
-		}
-		c := audit.Context{Origin: audit.OriginNode, Actor: audit.Node(d)}
-		ev := c.Event(s.now(), d.TailnetID, audit.NodeTarget(d, "POSTURE_IDENTITY"), "UPDATE", identityJSON(old), identityJSON(pi))
-		return q.AppendAudit(ctx, &ev)
-	})
+	changed, err := s.cfg.Writer.SetPostureIdentity(ctx, id, pi)
 	if err != nil {
-		return fmt.Errorf("storing posture identity: %w", err)
+		return err
 	}
 	s.forget(id)
 	if changed {
@@ -106,19 +81,6 @@ func (s *Server) storeIdentity(ctx context.Context, id int64, pi postern.Posture
 		}
 	}
 	return nil
-}
-
-// identityJSON is the audit form of a posture identity, in the API's
-// field names.
-func identityJSON(pi postern.PostureIdentity) any {
-	if pi.Updated.IsZero() {
-		return nil
-	}
-	return map[string]any{
-		"serialNumbers": pi.SerialNumbers,
-		"hardwareAddrs": pi.HardwareAddrs,
-		"disabled":      pi.Disabled,
-	}
 }
 
 // RefreshIdentities runs Device Identity Collection in the background for

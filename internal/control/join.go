@@ -11,53 +11,38 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
 	"github.com/postern/postern/internal/keys"
-	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/tailnet"
 )
 
 // joinWithKey registers the machine with an auth key: it checks the key
-// and the requested tags, then creates the device (or re-logs in this
-// machine's existing one) and counts the key's use in one transaction.
+// and the requested tags, then has the writer create the device (or
+// re-log in this machine's existing one), which counts the key's use in
+// the same transaction.
 func (s *Server) joinWithKey(ctx context.Context, mk key.MachinePublic, req *tailcfg.RegisterRequest) (postern.Device, error) {
-	now := s.now()
-	var d postern.Device
-	var created bool
-	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-		k, err := keys.Authenticate(ctx, q, req.Auth.AuthKey, postern.KeyTypeAuth, now)
-		if err != nil {
-			return err
-		}
-		tn, err := q.Tailnet(ctx, k.TailnetID)
-		if err != nil {
-			return fmt.Errorf("loading the key's tailnet: %w", err)
-		}
-		owner, err := q.User(ctx, k.UserID)
-		if err != nil {
-			return fmt.Errorf("loading the key's owner: %w", err)
-		}
-		tags, err := s.checkTags(owner.LoginName, requestedTags(req.Hostinfo), k.Tags)
-		if err != nil {
-			return err
-		}
-		d, created, err = s.upsertDevice(ctx, q, &tn, mk, req, deviceParams{
-			userID:     owner.ID,
-			tags:       tags,
-			ephemeral:  k.Ephemeral || req.Ephemeral,
-			authorized: !tn.Settings.DevicesApprovalOn || k.Preauthorized,
-		})
-		if err != nil {
-			return err
-		}
-		k.Used++
-		if err := q.UpdateKey(ctx, &k); err != nil {
-			return fmt.Errorf("counting the auth key's use: %w", err)
-		}
-		return s.auditJoin(ctx, q, &d, created, audit.User(owner))
-	})
+	k, err := keys.Authenticate(ctx, s.cfg.Store, req.Auth.AuthKey, postern.KeyTypeAuth, s.now())
 	if err != nil {
-		return d, err
+		return postern.Device{}, err
 	}
-	s.deviceChanged(d.ID, false)
-	return d, nil
+	tn, err := s.cfg.Store.Tailnet(ctx, k.TailnetID)
+	if err != nil {
+		return postern.Device{}, fmt.Errorf("loading the key's tailnet: %w", err)
+	}
+	owner, err := s.cfg.Store.User(ctx, k.UserID)
+	if err != nil {
+		return postern.Device{}, fmt.Errorf("loading the key's owner: %w", err)
+	}
+	tags, err := s.checkTags(owner.LoginName, requestedTags(req.Hostinfo), k.Tags)
+	if err != nil {
+		return postern.Device{}, err
+	}
+	r := s.registration(&tn, mk, req, deviceParams{
+		userID:     owner.ID,
+		tags:       tags,
+		ephemeral:  k.Ephemeral || req.Ephemeral,
+		authorized: !tn.Settings.DevicesApprovalOn || k.Preauthorized,
+	})
+	r.AuthKeyID = k.ID
+	return s.registerNode(ctx, audit.User(owner), r)
 }
 
 // requestedTags returns the sorted, de-duplicated tags a client asks for.
@@ -101,76 +86,36 @@ type deviceParams struct {
 	authorized bool
 }
 
-// upsertDevice creates the device for a registering machine, or updates
-// the machine's existing device in the tailnet on re-login.
-func (s *Server) upsertDevice(ctx context.Context, q store.Queries, tn *postern.Tailnet, mk key.MachinePublic, req *tailcfg.RegisterRequest, p deviceParams) (postern.Device, bool, error) {
-	var hij []byte
-	hostname := ""
-	var hi tailcfg.Hostinfo
-	if req.Hostinfo != nil {
-		hi = *req.Hostinfo
-		hij = hostinfoJSON(req.Hostinfo)
-		hostname = req.Hostinfo.Hostname
-	}
-	d, err := q.DeviceByMachineKey(ctx, tn.ID, mk.String())
-	switch {
-	case err == nil:
-		d.UserID = p.userID
-		d.NodeKey = req.NodeKey.String()
-		d.Tags = p.tags
-		d.Ephemeral = p.ephemeral
-		d.Authorized = d.Authorized || p.authorized
-		d.KeyExpiry = s.keyExpiry(tn, len(p.tags) > 0)
-		d.KeyExpiryDisabled = len(p.tags) > 0
-		if hij != nil {
-			d.Hostname, d.OS, d.OSVersion, d.ClientVersion, d.Hostinfo = hostname, hi.OS, hi.OSVersion, hi.IPNVersion, hij
-		}
-		if err := q.UpdateDevice(ctx, &d); err != nil {
-			return d, false, fmt.Errorf("re-registering device: %w", err)
-		}
-		return d, false, nil
-	case !postern.IsNotFound(err):
-		return d, false, fmt.Errorf("looking up machine key: %w", err)
-	}
-	name, err := freeName(ctx, q, tn.ID, hostname)
-	if err != nil {
-		return d, false, err
-	}
-	d = postern.Device{
+// registration is what the writer must store for a machine registering
+// with req in tn, as p decided.
+func (s *Server) registration(tn *postern.Tailnet, mk key.MachinePublic, req *tailcfg.RegisterRequest, p deviceParams) tailnet.NodeRegistration {
+	r := tailnet.NodeRegistration{
 		TailnetID:         tn.ID,
-		UserID:            p.userID,
-		Name:              name,
-		Hostname:          hostname,
 		MachineKey:        mk.String(),
 		NodeKey:           req.NodeKey.String(),
-		OS:                hi.OS,
-		OSVersion:         hi.OSVersion,
-		ClientVersion:     hi.IPNVersion,
+		Name:              dnsLabel(""),
+		UserID:            p.userID,
 		Tags:              p.tags,
 		Ephemeral:         p.ephemeral,
 		Authorized:        p.authorized,
-		Created:           s.now(),
 		KeyExpiry:         s.keyExpiry(tn, len(p.tags) > 0),
 		KeyExpiryDisabled: len(p.tags) > 0,
-		Hostinfo:          hij,
 	}
-	if err := q.CreateDevice(ctx, &d); err != nil {
-		return d, false, fmt.Errorf("creating device: %w", err)
+	if hi := req.Hostinfo; hi != nil {
+		r.Hostinfo = hostinfoJSON(hi)
+		r.Name = dnsLabel(hi.Hostname)
+		r.Hostname, r.OS, r.OSVersion, r.ClientVersion = hi.Hostname, hi.OS, hi.OSVersion, hi.IPNVersion
 	}
-	return d, true, nil
+	return r
 }
 
-func (s *Server) auditJoin(ctx context.Context, q store.Queries, d *postern.Device, created bool, actor postern.AuditActor) error {
-	action := "CREATE"
-	if !created {
-		action = "UPDATE"
+// registerNode has the writer store r, audited as done by actor through
+// the node, and drops the server's stale copy of the device.
+func (s *Server) registerNode(ctx context.Context, actor postern.AuditActor, r tailnet.NodeRegistration) (postern.Device, error) {
+	d, _, err := s.cfg.Writer.RegisterNode(ctx, audit.Context{Origin: audit.OriginNode, Actor: actor}, r)
+	if err != nil {
+		return d, err
 	}
-	c := audit.Context{Origin: audit.OriginNode, Actor: actor}
-	ev := c.Event(s.now(), d.TailnetID, audit.NodeTarget(*d, ""), action, nil, map[string]any{
-		"name": d.Name, "tags": d.Tags, "ephemeral": d.Ephemeral, "authorized": d.Authorized,
-	})
-	if err := q.AppendAudit(ctx, &ev); err != nil {
-		return fmt.Errorf("auditing device join: %w", err)
-	}
-	return nil
+	s.forget(d.ID)
+	return d, nil
 }

@@ -12,7 +12,7 @@ import (
 	"tailscale.com/tailcfg"
 
 	"github.com/postern/postern"
-	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/tailnet"
 )
 
 // fullMap builds a complete map for ss's device and records in ss what the
@@ -241,7 +241,7 @@ func (s *Server) applyReport(ctx context.Context, d *postern.Device, req *tailcf
 	ln.cap = req.Version
 	s.mu.Unlock()
 	if !req.DiscoKey.IsZero() && req.DiscoKey.String() != d.DiscoKey {
-		s.updateDevice(ctx, d, func(d *postern.Device) { d.DiscoKey = req.DiscoKey.String() })
+		s.updateFacts(ctx, d, tailnet.NodeFacts{DiscoKey: req.DiscoKey.String()})
 	} else if moved {
 		id := d.ID
 		s.notifyPeersOf(id, func(p *delta) { mark(&p.patched, id, true) })
@@ -267,9 +267,7 @@ func (s *Server) applyHostinfo(ctx context.Context, d *postern.Device, hi *tailc
 	if b == nil || bytes.Equal(b, d.Hostinfo) {
 		return
 	}
-	s.updateDevice(ctx, d, func(d *postern.Device) {
-		d.Hostinfo, d.Hostname, d.OS, d.OSVersion, d.ClientVersion = b, hi.Hostname, hi.OS, hi.OSVersion, hi.IPNVersion
-	})
+	s.updateFacts(ctx, d, tailnet.NodeFacts{Hostinfo: b, Hostname: hi.Hostname, OS: hi.OS, OSVersion: hi.OSVersion, ClientVersion: hi.IPNVersion})
 }
 
 // hostinfoJSON is the stored form of a Hostinfo. NetInfo (DERP latencies,
@@ -288,19 +286,11 @@ func hostinfoJSON(hi *tailcfg.Hostinfo) []byte {
 	return b
 }
 
-// updateDevice applies f to the stored device in one transaction, so it
-// never overwrites a concurrent write (posture identity, an admin's
-// change) with stale fields, and tells the device's peers.
-func (s *Server) updateDevice(ctx context.Context, d *postern.Device, f func(*postern.Device)) {
-	var cur postern.Device
-	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-		var err error
-		if cur, err = q.Device(ctx, d.ID); err != nil {
-			return err
-		}
-		f(&cur)
-		return q.UpdateDevice(ctx, &cur)
-	})
+// updateFacts has the writer store what d's client reported and tells
+// the device's peers. The writer emits no change for facts (the policy
+// does not depend on them), so telling peers is the server's job.
+func (s *Server) updateFacts(ctx context.Context, d *postern.Device, f tailnet.NodeFacts) {
+	cur, err := s.cfg.Writer.UpdateNodeFacts(ctx, d.ID, f)
 	if err != nil {
 		s.log.Warn("map: updating device", "device_id", d.ID, "err", err)
 		return

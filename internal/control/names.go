@@ -1,12 +1,6 @@
 package control
 
-import (
-	"context"
-	"fmt"
-	"strings"
-
-	"github.com/postern/postern/internal/store"
-)
+import "strings"
 
 // dnsLabel turns a hostname into a MagicDNS label: lower case letters,
 // digits and inner hyphens, at most 63 characters, "node" if nothing is
@@ -30,23 +24,4 @@ func dnsLabel(hostname string) string {
 		return "node"
 	}
 	return l
-}
-
-// freeName picks a device name from hostname not yet used in the tailnet,
-// adding "-1", "-2", ... on collision.
-func freeName(ctx context.Context, q store.Queries, tailnetID, hostname string) (string, error) {
-	devs, err := q.Devices(ctx, tailnetID)
-	if err != nil {
-		return "", fmt.Errorf("listing device names: %w", err)
-	}
-	used := map[string]bool{}
-	for _, d := range devs {
-		used[d.Name] = true
-	}
-	base := dnsLabel(hostname)
-	name := base
-	for i := 1; used[name]; i++ {
-		name = fmt.Sprintf("%s-%d", base, i)
-	}
-	return name, nil
 }

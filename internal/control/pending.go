@@ -16,7 +16,6 @@ import (
 	"tailscale.com/types/key"
 
 	"github.com/postern/postern"
-	"github.com/postern/postern/internal/store"
 )
 
 // pendingTTL is how long an unapproved interactive login stays open.
@@ -133,29 +132,7 @@ func (s *Server) ApproveRegistration(ctx context.Context, id, userID string, act
 	}
 	p.approving = true
 	s.mu.Unlock()
-	var d postern.Device
-	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-		u, err := q.User(ctx, userID)
-		if err != nil {
-			return fmt.Errorf("loading approving user: %w", err)
-		}
-		tn, err := q.Tailnet(ctx, u.TailnetID)
-		if err != nil {
-			return fmt.Errorf("loading tailnet: %w", err)
-		}
-		tags, err := s.checkTags(u.LoginName, requestedTags(p.req.Hostinfo), nil)
-		if err != nil {
-			return err
-		}
-		var created bool
-		d, created, err = s.upsertDevice(ctx, q, &tn, p.machine, &p.req, deviceParams{
-			userID: u.ID, tags: tags, ephemeral: p.req.Ephemeral, authorized: true,
-		})
-		if err != nil {
-			return err
-		}
-		return s.auditJoin(ctx, q, &d, created, actor)
-	})
+	d, err := s.approve(ctx, p, userID, actor)
 	s.mu.Lock()
 	p.approving = false
 	if err == nil {
@@ -163,11 +140,28 @@ func (s *Server) ApproveRegistration(ctx context.Context, id, userID string, act
 		close(p.done)
 	}
 	s.mu.Unlock()
+	return d, err
+}
+
+// approve checks the tags p asks for against the policy for the user
+// with userID and has the writer create (or re-log in) the device.
+func (s *Server) approve(ctx context.Context, p *pendingReg, userID string, actor postern.AuditActor) (postern.Device, error) {
+	u, err := s.cfg.Store.User(ctx, userID)
 	if err != nil {
-		return d, err
+		return postern.Device{}, fmt.Errorf("loading approving user: %w", err)
 	}
-	s.deviceChanged(d.ID, false)
-	return d, nil
+	tn, err := s.cfg.Store.Tailnet(ctx, u.TailnetID)
+	if err != nil {
+		return postern.Device{}, fmt.Errorf("loading tailnet: %w", err)
+	}
+	tags, err := s.checkTags(u.LoginName, requestedTags(p.req.Hostinfo), nil)
+	if err != nil {
+		return postern.Device{}, err
+	}
+	r := s.registration(&tn, p.machine, &p.req, deviceParams{
+		userID: u.ID, tags: tags, ephemeral: p.req.Ephemeral, authorized: true,
+	})
+	return s.registerNode(ctx, actor, r)
 }
 
 var registerPage = template.Must(template.New("register").Parse(`<!doctype html>

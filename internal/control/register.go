@@ -14,7 +14,6 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
-	"github.com/postern/postern/internal/store"
 )
 
 // maxRequest bounds the JSON body of register and map requests.
@@ -126,20 +125,11 @@ func (s *Server) rotate(ctx context.Context, mk key.MachinePublic, req *tailcfg.
 	if err != nil {
 		return resp, false, fmt.Errorf("loading tailnet for key rotation: %w", err)
 	}
-	err = s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-		cur, err := q.Device(ctx, d.ID)
-		if err != nil {
-			return err
-		}
-		cur.NodeKey = req.NodeKey.String()
-		cur.KeyExpiry = s.keyExpiry(&tn, cur.Tagged())
-		d = cur
-		return q.UpdateDevice(ctx, &cur)
-	})
+	d, err = s.cfg.Writer.RotateNodeKey(ctx, d.ID, req.NodeKey.String(), s.keyExpiry(&tn, d.Tagged()))
 	if err != nil {
-		return resp, false, fmt.Errorf("rotating node key: %w", err)
+		return resp, false, err
 	}
-	s.deviceChanged(d.ID, false)
+	s.forget(d.ID)
 	return s.okResponse(ctx, &d), true, nil
 }
 
@@ -174,60 +164,25 @@ func (s *Server) logout(ctx context.Context, mk key.MachinePublic, nk key.NodePu
 		}
 		return tailcfg.RegisterResponse{NodeKeyExpired: true}, nil
 	}
-	err = s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-		cur, err := q.Device(ctx, d.ID)
-		if err != nil {
-			return err
-		}
-		cur.KeyExpiry, cur.KeyExpiryDisabled = s.now(), false
-		return q.UpdateDevice(ctx, &cur)
-	})
-	if err != nil {
-		return tailcfg.RegisterResponse{}, fmt.Errorf("expiring node key on logout: %w", err)
+	if _, err := s.cfg.Writer.LogoutNode(ctx, d.ID); err != nil {
+		return tailcfg.RegisterResponse{}, err
 	}
+	s.forget(d.ID)
 	s.endSession(d.ID)
-	s.deviceChanged(d.ID, false)
 	return tailcfg.RegisterResponse{NodeKeyExpired: true}, nil
 }
 
-// deleteDevice removes a device as the service, audits it, and tells
-// everyone.
+// deleteDevice has the writer remove a device as the service, audited
+// with why, and drops it here at once: its own stream ends and the
+// clients that knew it forget it, without waiting for the policy engine,
+// whose own Change for the removal then finds nothing left to do.
 func (s *Server) deleteDevice(ctx context.Context, id int64, why string) error {
-	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-		d, err := q.Device(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := q.DeleteDevice(ctx, id); err != nil {
-			return err
-		}
-		c := audit.Context{Origin: audit.OriginControl, Actor: audit.Service(why)}
-		ev := c.Event(s.now(), d.TailnetID, audit.NodeTarget(d, ""), "DELETE", map[string]any{"name": d.Name}, nil)
-		return q.AppendAudit(ctx, &ev)
-	})
-	if err != nil {
+	ac := audit.Context{Origin: audit.OriginControl, Actor: audit.Service(why)}
+	if _, err := s.cfg.Writer.RemoveNode(ctx, ac, id); err != nil {
 		return fmt.Errorf("deleting device %d (%s): %w", id, why, err)
 	}
 	s.log.Info("device deleted", "device_id", id, "reason", why)
 	s.endSession(id)
-	s.mu.Lock()
-	delete(s.live, id)
-	s.mu.Unlock()
 	s.Notify(Change{Removed: []int64{id}})
-	if f := s.cfg.OnDeviceChange; f != nil {
-		f(id, true)
-	}
 	return nil
-}
-
-// deviceChanged reloads a device the server itself wrote and lets the
-// policy side recompute; without an OnDeviceChange hook the server tells
-// the device's peers itself.
-func (s *Server) deviceChanged(id int64, deleted bool) {
-	s.forget(id)
-	if f := s.cfg.OnDeviceChange; f != nil {
-		f(id, deleted)
-		return
-	}
-	s.Notify(Change{Added: []int64{id}, Updated: []int64{id}})
 }

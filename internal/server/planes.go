@@ -35,6 +35,7 @@ func (s *Server) startPlanes(ctx context.Context) error {
 		ServerURL:  s.cfg.ServerURL,
 		DataDir:    s.cfg.DataDir,
 		Store:      s.store,
+		Writer:     s.svc,
 		Policy:     engine,
 		Logger:     s.log,
 		Now:        s.cfg.Now,
@@ -45,13 +46,6 @@ func (s *Server) startPlanes(ctx context.Context) error {
 		OnPostureIdentity: func(int64, postern.PostureIdentity) {
 			// A new serial or MAC may match vendor records: sync now.
 			s.syncAll()
-		},
-		OnDeviceChange: func(id int64, deleted bool) {
-			c := tailnet.Change{TailnetID: tid, DevicesAdded: []int64{id}}
-			if deleted {
-				c = tailnet.Change{TailnetID: tid, DevicesRemoved: []int64{id}}
-			}
-			engine.OnChange(c)
 		},
 	})
 	if err != nil {

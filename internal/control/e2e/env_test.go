@@ -22,6 +22,7 @@ import (
 	"github.com/postern/postern/internal/keys"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/storetest"
+	"github.com/postern/postern/internal/tailnet"
 	"github.com/postern/postern/internal/tsclient"
 )
 
@@ -95,6 +96,13 @@ func newEnv(t *testing.T, settings postern.TailnetSettings, tune ...func(*contro
 	for _, f := range tune {
 		f(&cfg)
 	}
+	// The writer's device changes reach the server as the policy engine
+	// would send them: every client recomputes.
+	w := tailnet.New(e.st, cfg.Logger, cfg.Now)
+	w.Subscribe(func(c tailnet.Change) {
+		e.srv.Notify(control.Change{AllFilters: true, AllPeers: true, Added: c.DevicesAdded, Removed: c.DevicesRemoved, Updated: c.DevicesUpdated})
+	})
+	cfg.Writer = w
 	e.srv, err = control.New(cfg)
 	must(t, err)
 	hs := &http.Server{Handler: e.srv.Handler()}
