@@ -36,6 +36,11 @@ type queries struct {
 	d  dialect
 	s  *sqlStore
 	tx bool
+
+	// stmts are statements prepared on the transaction x, by query text,
+	// so a transaction that repeats a write (a sync setting thousands of
+	// attributes) prepares it once. The transaction closes them.
+	stmts map[string]*sql.Stmt
 }
 
 func (s *sqlStore) Backend() string { return s.queries.d.name }
@@ -168,7 +173,23 @@ func (q *queries) now() time.Time { return q.s.opts.Now().UTC() }
 // on PostgreSQL. Use it only for statements that break no constraint
 // whatever their arguments, so they fail only when the database does.
 func (q *queries) execFast(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return q.x.ExecContext(ctx, q.d.rebind(query), args...)
+	query = q.d.rebind(query)
+	tx, ok := q.x.(*sql.Tx)
+	if !ok {
+		return q.x.ExecContext(ctx, query, args...)
+	}
+	st := q.stmts[query]
+	if st == nil {
+		var err error
+		if st, err = tx.PrepareContext(ctx, query); err != nil {
+			return nil, fmt.Errorf("prepare statement: %w", err)
+		}
+		if q.stmts == nil {
+			q.stmts = map[string]*sql.Stmt{}
+		}
+		q.stmts[query] = st
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // execOne runs a write that must touch one row; if it touches none, it

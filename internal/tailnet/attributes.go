@@ -207,6 +207,10 @@ func (s *Service) ReplaceAttributes(ctx context.Context, ac audit.Context, tailn
 				}
 			}
 		}
+		devices, err := deviceIndex(ctx, q, tailnetID, scope)
+		if err != nil {
+			return err
+		}
 		ids := slices.Collect(maps.Keys(current))
 		for id := range desired {
 			if _, ok := current[id]; !ok {
@@ -241,9 +245,9 @@ func (s *Service) ReplaceAttributes(ctx context.Context, ac audit.Context, tailn
 				continue
 			}
 			changed = append(changed, id)
-			d, err := q.Device(ctx, id)
-			if err != nil {
-				return fmt.Errorf("device %d: %w", id, err)
+			d, ok := devices[id]
+			if !ok {
+				return postern.Errorf(postern.ENOTFOUND, "device %d not found", id)
 			}
 			ev := ac.Event(now, tailnetID, audit.NodeTarget(d, "ATTRIBUTES"), "UPDATE", oldVals, newVals)
 			if err := q.AppendAudit(ctx, &ev); err != nil {
@@ -257,6 +261,30 @@ func (s *Service) ReplaceAttributes(ctx context.Context, ac audit.Context, tailn
 	}
 	s.emit(Change{TailnetID: tailnetID, AttrsChanged: changed})
 	return changed, nil
+}
+
+// deviceIndex reads the devices in scope (nil: the whole tailnet) once,
+// for the audit events of a bulk write.
+func deviceIndex(ctx context.Context, q store.Queries, tailnetID string, scope []int64) (map[int64]postern.Device, error) {
+	out := map[int64]postern.Device{}
+	if scope == nil {
+		devs, err := q.Devices(ctx, tailnetID)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range devs {
+			out[d.ID] = d
+		}
+		return out, nil
+	}
+	for _, id := range scope {
+		d, err := q.Device(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("device %d: %w", id, err)
+		}
+		out[id] = d
+	}
+	return out, nil
 }
 
 // ExpireAttributes removes attributes whose expiry has passed, audits
