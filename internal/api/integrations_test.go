@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +75,17 @@ func TestPostureIntegrations(t *testing.T) {
 		_, body := e.raw(t, "GET", "/api/v2/tailnet/-/logging/configuration?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&event=TAILNET.CREATE.POSTURE_INTEGRATION", "")
 		if !strings.Contains(body, `"provider":"fleet"`) || strings.Contains(body, secret) {
 			t.Errorf("got %s, want a create event without the secret", body)
+		}
+	})
+	t.Run("metrics", func(t *testing.T) {
+		resp, err := http.Get(e.srv.URL() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `postern_integration_matched_devices{provider="fleet"}`) {
+			t.Errorf("/metrics has no fleet integration gauge")
 		}
 	})
 	if err := dp.DeleteIntegration(ctx, in.ID); err != nil {

@@ -7,3 +7,10 @@ func (s *Server) Online(deviceID int64) bool {
 	_, ok := s.sessions[deviceID]
 	return ok
 }
+
+// Connected is how many devices have a live map session now.
+func (s *Server) Connected() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}

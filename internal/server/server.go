@@ -119,7 +119,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, Syncer: s.syncer, Registrar: s.control, BaseDomain: baseDomain})
 
 	s.metrics = prometheus.NewRegistry()
-	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(s))
 
 	s.http = &http.Server{
 		Handler:           s.routes(),

@@ -43,8 +43,10 @@ func TestHealthzAndMetrics(t *testing.T) {
 		t.Errorf("healthz: got %d %q, want 200 \"ok\\n\"", code, body)
 	}
 	code, body := get(t, s.URL()+"/metrics")
-	if code != 200 || !strings.Contains(body, "go_goroutines") {
-		t.Errorf("metrics: got %d without go_goroutines, want 200 with it", code)
+	for _, want := range []string{"go_goroutines", "postern_devices 0", "postern_devices_connected 0", "postern_policy_version 0"} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("metrics: got %d without %q, want 200 with it", code, want)
+		}
 	}
 }
 
