@@ -7,8 +7,9 @@ import (
 )
 
 // Change says what a commit changed, in terms of what clients' next maps
-// must contain. The single writer sends one after each commit through
-// Notify; the zero Change changes nothing.
+// must contain. The policy engine sends one through Notify after it has
+// recomputed for each change the single writer committed; the zero Change
+// changes nothing.
 type Change struct {
 	// Filters lists devices whose packet filter changed.
 	Filters []int64

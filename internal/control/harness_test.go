@@ -26,6 +26,8 @@ type fakePolicy struct {
 	peers       map[int64][]int64
 	filter      map[int64][]tailcfg.FilterRule
 	filterCalls map[int64]int
+	// peersFn, if set, answers Peers instead of the peers map.
+	peersFn func(int64) []int64
 }
 
 func newFakePolicy() *fakePolicy {
@@ -35,6 +37,9 @@ func newFakePolicy() *fakePolicy {
 func (p *fakePolicy) Peers(id int64) []int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.peersFn != nil {
+		return p.peersFn(id)
+	}
 	return p.peers[id]
 }
 

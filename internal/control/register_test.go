@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +198,69 @@ func testSingleUseKeyRace(t *testing.T, ts *testServer) {
 	}
 	if ok != 1 {
 		t.Errorf("joins with one single-use key: got %d, want 1", ok)
+	}
+}
+
+// TestWriterChangesReachPeers joins and removes a device through the
+// writer: its change, relayed as the engine relays it, makes the device
+// appear to a connected peer and then disappear.
+func TestWriterChangesReachPeers(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ts.pol.peersFn = func(id int64) []int64 {
+		devs, _ := ts.st.Devices(ctx, ts.tn.ID)
+		var out []int64
+		for _, d := range devs {
+			if d.ID != id {
+				out = append(out, d.ID)
+			}
+		}
+		return out
+	}
+	a := ts.addDevice(t, "a")
+	recA, _ := ts.connect(t, a)
+
+	mk, nk := key.NewMachine().Public(), key.NewNode().Public()
+	if _, err := ts.register(ctx, mk, regReq(nk, ts.authKey(t, postern.Key{Ephemeral: true}))); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ts.st.DeviceByNodeKey(ctx, nk.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := tailcfg.NodeID(d.ID)
+	waitMsg(t, recA, "the joined device in a's peers", func(m *tailcfg.MapResponse) bool {
+		for _, n := range append(m.Peers, m.PeersChanged...) {
+			if n.ID == id {
+				return true
+			}
+		}
+		return false
+	})
+
+	req := regReq(nk, "")
+	req.Expiry = time.Unix(123, 0)
+	if _, err := ts.register(ctx, mk, req); err != nil {
+		t.Fatal(err)
+	}
+	waitMsg(t, recA, "the removed device in a's PeersRemoved", func(m *tailcfg.MapResponse) bool {
+		return slices.Contains(m.PeersRemoved, id)
+	})
+}
+
+// waitMsg reads rec's messages until one satisfies ok, failing after two
+// seconds without one.
+func waitMsg(t *testing.T, rec *recorder, what string, ok func(*tailcfg.MapResponse) bool) {
+	t.Helper()
+	deadline := time.After(2 * time.Second)
+	for {
+		select {
+		case m := <-rec.msgs:
+			if ok(m) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("waiting for %s: got none within 2s", what)
+		}
 	}
 }
