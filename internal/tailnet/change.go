@@ -11,7 +11,7 @@ type Change struct {
 
 	DevicesAdded   []int64 // created
 	DevicesRemoved []int64 // deleted
-	DevicesUpdated []int64 // tags, authorization, keys, routes, name, hostinfo
+	DevicesUpdated []int64 // tags, authorization, keys, routes, name (never Hostinfo facts)
 	AttrsChanged   []int64 // posture attributes of these devices changed
 	Policy         bool    // the policy file changed
 	Settings       bool    // tailnet settings changed
