@@ -1,23 +1,16 @@
 package sync_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"runtime"
-	"runtime/metrics"
-	"strconv"
-	"strings"
-	gosync "sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/fakes/fakebench"
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/storetest"
@@ -31,21 +24,15 @@ import (
 const serveEnv = "POSTERN_BENCH_FAKE_FLEET_HOSTS"
 
 func TestMain(m *testing.M) {
-	if n := os.Getenv(serveEnv); n != "" {
-		serveFake(n)
+	if fakebench.ServeChild(serveEnv, serveFake) {
 		return
 	}
 	os.Exit(m.Run())
 }
 
-func serveFake(count string) {
-	n, err := strconv.Atoi(count)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bad host count:", err)
-		os.Exit(2)
-	}
+// serveFake starts a fake Fleet with n hosts, for the child process.
+func serveFake(n int) (url string, stop func()) {
 	fake := fakefleet.NewServer(token)
-	defer fake.Close()
 	hosts := make([]fakefleet.Host, n)
 	seen := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	for i := range hosts {
@@ -60,37 +47,10 @@ func serveFake(count string) {
 		}
 	}
 	fake.SetHosts(hosts)
-	fmt.Println(fake.URL())
-	io.Copy(io.Discard, os.Stdin)
+	return fake.URL(), fake.Close
 }
 
 func benchSerial(i int) string { return fmt.Sprintf("C02X%08d", i) }
-
-func startChildFake(b *testing.B, n int) string {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), serveEnv+"="+strconv.Itoa(n))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("starting the fake: %v", err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		b.Fatalf("reading the fake's URL: %v", err)
-	}
-	return strings.TrimSpace(line)
-}
 
 // BenchmarkSync100k is the target: 100,000 Fleet hosts, paged
 // over loopback HTTP from a fake in a child process, matched against
@@ -103,7 +63,7 @@ func startChildFake(b *testing.B, n int) string {
 // highest heap sampled during the syncs, and maxrss-MB for this process.
 func BenchmarkSync100k(b *testing.B) {
 	const hosts, devices = 100_000, 10_000
-	url := startChildFake(b, hosts)
+	url := fakebench.StartChild(b, serveEnv, hosts)
 	ctx := context.Background()
 	st := storetest.New(b)
 	tn := storetest.NewTailnet(b, st)
@@ -136,7 +96,7 @@ func BenchmarkSync100k(b *testing.B) {
 	if _, err := eng.Sync(ctx, in.ID); err != nil {
 		b.Fatal(err)
 	}
-	peak := samplePeakHeap(b)
+	peak := fakebench.PeakHeap(b)
 	var fetch, match, write time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -161,40 +121,5 @@ func BenchmarkSync100k(b *testing.B) {
 	b.ReportMetric(match.Seconds()/n, "match-s/op")
 	b.ReportMetric(write.Seconds()/n, "write-s/op")
 	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MB")
-	}
-}
-
-// samplePeakHeap samples the heap every few milliseconds until the
-// benchmark ends, and returns a function that reads the highest value.
-func samplePeakHeap(b *testing.B) func() uint64 {
-	var (
-		mu   gosync.Mutex
-		peak uint64
-	)
-	done := make(chan struct{})
-	b.Cleanup(func() { close(done) })
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	go func() {
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			metrics.Read(s)
-			mu.Lock()
-			peak = max(peak, s[0].Value.Uint64())
-			mu.Unlock()
-		}
-	}()
-	return func() uint64 {
-		mu.Lock()
-		defer mu.Unlock()
-		return peak
-	}
+	fakebench.ReportMaxRSS(b)
 }

@@ -1,21 +1,14 @@
 package fleet_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"runtime"
-	"runtime/metrics"
-	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakebench"
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
 	"github.com/postern/postern/internal/integrations"
 	"github.com/postern/postern/internal/integrations/fleet"
@@ -27,25 +20,17 @@ import (
 const serveEnv = "POSTERN_BENCH_FAKE_FLEET_HOSTS"
 
 func TestMain(m *testing.M) {
-	if n := os.Getenv(serveEnv); n != "" {
-		serveFake(n)
+	if fakebench.ServeChild(serveEnv, serveFake) {
 		return
 	}
 	os.Exit(m.Run())
 }
 
-// serveFake prints the fake's URL and serves until stdin closes.
-func serveFake(count string) {
-	n, err := strconv.Atoi(count)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bad host count:", err)
-		os.Exit(2)
-	}
+// serveFake starts a fake Fleet with n hosts, for the child process.
+func serveFake(n int) (url string, stop func()) {
 	fake := fakefleet.NewServer(token)
-	defer fake.Close()
 	fake.SetHosts(benchHosts(n))
-	fmt.Println(fake.URL())
-	io.Copy(io.Discard, os.Stdin)
+	return fake.URL(), fake.Close
 }
 
 func benchHosts(n int) []fakefleet.Host {
@@ -65,34 +50,6 @@ func benchHosts(n int) []fakefleet.Host {
 	return hosts
 }
 
-// startChildFake runs a fake Fleet with n hosts in a child process and
-// returns its URL.
-func startChildFake(b *testing.B, n int) string {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), serveEnv+"="+strconv.Itoa(n))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("starting the fake: %v", err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		b.Fatalf("reading the fake's URL: %v", err)
-	}
-	return strings.TrimSpace(line)
-}
-
 // BenchmarkFleetFetch100k lists 100,000 hosts, each with three policies,
 // paged (500 a page) over loopback HTTP from a fake Fleet running in a
 // child process. Besides ns/op and B/op it reports records-MB, the heap
@@ -101,7 +58,7 @@ func startChildFake(b *testing.B, n int) string {
 // memory of this process, which runs only the client.
 func BenchmarkFleetFetch100k(b *testing.B) {
 	const n = 100_000
-	url := startChildFake(b, n)
+	url := fakebench.StartChild(b, serveEnv, n)
 	c, err := fleet.New(integrations.Config{BaseURL: url, Secret: token})
 	if err != nil {
 		b.Fatal(err)
@@ -115,7 +72,7 @@ func BenchmarkFleetFetch100k(b *testing.B) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	base := ms.HeapAlloc
-	peak := samplePeakHeap(b)
+	peak := fakebench.PeakHeap(b)
 
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -135,40 +92,5 @@ func BenchmarkFleetFetch100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(retained)/(1<<20), "records-MB")
 	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MB")
-	}
-}
-
-// samplePeakHeap samples the heap every few milliseconds until the
-// benchmark ends, and returns a function that reads the highest value.
-func samplePeakHeap(b *testing.B) func() uint64 {
-	var (
-		mu   sync.Mutex
-		peak uint64
-	)
-	done := make(chan struct{})
-	b.Cleanup(func() { close(done) })
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	go func() {
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			metrics.Read(s)
-			mu.Lock()
-			peak = max(peak, s[0].Value.Uint64())
-			mu.Unlock()
-		}
-	}()
-	return func() uint64 {
-		mu.Lock()
-		defer mu.Unlock()
-		return peak
-	}
+	fakebench.ReportMaxRSS(b)
 }

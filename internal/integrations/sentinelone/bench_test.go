@@ -3,10 +3,9 @@ package sentinelone
 import (
 	"context"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/postern/postern/internal/fakes/fakebench"
 )
 
 // BenchmarkSentinelOneFetch100k lists 100,000 agents (100 pages) from the
@@ -16,7 +15,7 @@ func BenchmarkSentinelOneFetch100k(b *testing.B) {
 	srv.SetAgents(agents(100_000))
 	c := newClient(b, srv)
 	runtime.GC()
-	peak := watchHeap()
+	peak := fakebench.PeakHeap(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		recs, err := c.Fetch(context.Background())
@@ -28,39 +27,4 @@ func BenchmarkSentinelOneFetch100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-}
-
-// watchHeap samples the heap's live objects every few milliseconds until
-// the returned function is called, which reports the largest sample.
-func watchHeap() func() uint64 {
-	var (
-		mu   sync.Mutex
-		peak uint64
-		stop = make(chan struct{})
-		done = make(chan struct{})
-	)
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	go func() {
-		defer close(done)
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			mu.Lock()
-			peak = max(peak, sample[0].Value.Uint64())
-			mu.Unlock()
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(stop)
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		return peak
-	}
 }
