@@ -1,6 +1,7 @@
 package fakebench
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -77,5 +78,21 @@ func TestReportMaxRSS(t *testing.T) {
 	r := testing.Benchmark(ReportMaxRSS)
 	if got := r.Extra["maxrss-MB"]; got <= 0 {
 		t.Errorf("maxrss-MB: got %v, want more than 0", got)
+	}
+}
+
+func TestListing(t *testing.T) {
+	calls := 0
+	r := testing.Benchmark(func(b *testing.B) {
+		Listing(b, 3, func(context.Context) ([]int, error) {
+			calls++
+			return []int{1, 2, 3}, nil
+		})
+	})
+	if calls == 0 || r.N == 0 {
+		t.Errorf("fetch calls: got %d (N %d), want at least one", calls, r.N)
+	}
+	if _, ok := r.Extra["peak-heap-MB"]; !ok {
+		t.Errorf("metrics: got %v, want peak-heap-MB", r.Extra)
 	}
 }

@@ -1,6 +1,8 @@
 package fakebench
 
 import (
+	"context"
+	"runtime"
 	"runtime/metrics"
 	"sync"
 	"syscall"
@@ -57,4 +59,25 @@ func ReportMaxRSS(b *testing.B) {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MB")
 	}
+}
+
+// Listing is the loop of a benchmark that lists want records through
+// fetch, a client's Fetch against a fake: each iteration fetches once
+// and fails the benchmark on an error or a wrong count. Besides ns/op it
+// reports B/op and peak-heap-MB, the largest live heap sampled during
+// the runs (the fake's included when it runs in this process).
+func Listing[R any](b *testing.B, want int, fetch func(context.Context) ([]R, error)) {
+	runtime.GC()
+	peak := PeakHeap(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		recs, err := fetch(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(recs) != want {
+			b.Fatalf("records: got %d, want %d", len(recs), want)
+		}
+	}
+	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
 }

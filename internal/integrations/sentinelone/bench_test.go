@@ -1,8 +1,6 @@
 package sentinelone
 
 import (
-	"context"
-	"runtime"
 	"testing"
 
 	"github.com/postern/postern/internal/fakes/fakebench"
@@ -13,18 +11,5 @@ import (
 func BenchmarkSentinelOneFetch100k(b *testing.B) {
 	srv := newServer(b)
 	srv.SetAgents(agents(100_000))
-	c := newClient(b, srv)
-	runtime.GC()
-	peak := fakebench.PeakHeap(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		recs, err := c.Fetch(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(recs) != 100_000 {
-			b.Fatalf("got %d records, want 100000", len(recs))
-		}
-	}
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
+	fakebench.Listing(b, 100_000, newClient(b, srv).Fetch)
 }
