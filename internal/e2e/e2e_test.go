@@ -27,19 +27,7 @@ var (
 	buildErr error
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "postern-e2e-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	bins, buildErr = tsclient.Build(ctx, dir)
-	cancel()
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(tsclient.RunTests(m, &bins, &buildErr)) }
 
 // stack is a running postern serve with an admin and an API key.
 type stack struct {
@@ -50,12 +38,7 @@ type stack struct {
 
 func startStack(t testing.TB) *stack {
 	t.Helper()
-	if buildErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("cannot build tailscaled from the module: %v", buildErr)
-		}
-		t.Skipf("cannot build tailscaled from the module: %v", buildErr)
-	}
+	tsclient.RequireBuilt(t, buildErr)
 	ctx := context.Background()
 	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), SyncInterval: time.Hour})
 	if err != nil {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,19 +32,7 @@ var (
 	buildErr error
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "postern-tsbin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	bins, buildErr = tsclient.Build(ctx, dir)
-	cancel()
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(tsclient.RunTests(m, &bins, &buildErr)) }
 
 // env is a control server on loopback with an in-memory store, a tailnet,
 // a user alice@example.com and a policy the test controls.
@@ -64,9 +51,7 @@ type env struct {
 
 func newEnv(t *testing.T, settings postern.TailnetSettings, tune ...func(*control.Config)) *env {
 	t.Helper()
-	if buildErr != nil {
-		t.Skipf("cannot build tailscaled from the module: %v", buildErr)
-	}
+	tsclient.RequireBuilt(t, buildErr)
 	ctx := context.Background()
 	e := &env{t: t, st: storetest.New(t), nodeAttrs: map[int64]map[string]postern.Value{}}
 	e.tn = postern.Tailnet{Name: "example.com", Settings: settings, Created: time.Now()}
