@@ -101,16 +101,26 @@ func (a *API) setPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
 // writePolicyError answers a rejected policy: test failures as
 // Tailscale's {"message": "test(s) failed", "data": [...]}.
 func (a *API) writePolicyError(w http.ResponseWriter, r *http.Request, err error) {
-	var te *policy.TestsError
-	if errors.As(err, &te) {
-		body := errorBody{Message: te.Message}
-		for _, d := range te.Data {
-			body.Data = append(body.Data, errorData{User: d.User, Errors: d.Errors})
-		}
+	if body, ok := testsBody(err); ok {
 		writeJSON(w, http.StatusBadRequest, body)
 		return
 	}
 	a.writeError(w, r, err)
+}
+
+// testsBody is Tailscale's answer to failing policy tests,
+// {"message": "test(s) failed", "data": [{"user", "errors"}]}, if err
+// is a test failure.
+func testsBody(err error) (errorBody, bool) {
+	var te *policy.TestsError
+	if !errors.As(err, &te) {
+		return errorBody{}, false
+	}
+	body := errorBody{Message: te.Message}
+	for _, d := range te.Data {
+		body.Data = append(body.Data, errorData{User: d.User, Errors: d.Errors})
+	}
+	return body, true
 }
 
 // validatePolicy checks a policy file, or a JSON array of tests against
@@ -142,12 +152,7 @@ func (a *API) validatePolicy(w http.ResponseWriter, r *http.Request, p *principa
 		a.writeError(w, r, err)
 		return
 	}
-	var te *policy.TestsError
-	if errors.As(err, &te) {
-		body := errorBody{Message: te.Message}
-		for _, d := range te.Data {
-			body.Data = append(body.Data, errorData{User: d.User, Errors: d.Errors})
-		}
+	if body, ok := testsBody(err); ok {
 		writeJSON(w, http.StatusOK, body)
 		return
 	}

@@ -72,6 +72,21 @@ func TestPolicyFile(t *testing.T) {
 			t.Errorf("deny: got %v, want Tailscale's message", err)
 		}
 	})
+	t.Run("failing tests", func(t *testing.T) {
+		failing := strings.Replace(goodPolicy, "\"acls\": [", `"tests": [{"src": "owner@example.com", "accept": ["tag:server:23"]}],
+	"acls": [`, 1)
+		code, body := e.raw(t, "POST", "/api/v2/tailnet/-/acl/validate", failing)
+		if code != 200 || !strings.Contains(body, `"message":"test(s) failed"`) || !strings.Contains(body, `"user":"owner@example.com"`) {
+			t.Errorf("validate: got %d %s, want 200 with test(s) failed and the test's user", code, body)
+		}
+		code, body = e.raw(t, "POST", "/api/v2/tailnet/-/acl", failing)
+		if code != 400 || !strings.Contains(body, "want: Accept, got: Drop") {
+			t.Errorf("save: got %d %s, want 400 with the failing address", code, body)
+		}
+		if cur, _ := pf.Raw(ctx); cur.HuJSON != goodPolicy {
+			t.Errorf("policy changed by a save whose tests failed")
+		}
+	})
 	t.Run("audited", func(t *testing.T) {
 		_, body := e.raw(t, "GET", "/api/v2/tailnet/-/logging/configuration?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&event=TAILNET.UPDATE.ACL", "")
 		if strings.Count(body, `"property":"ACL"`) != 1 {
