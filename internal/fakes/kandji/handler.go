@@ -116,14 +116,10 @@ func paging(limitArg, offsetArg string) (limit, offset int, errBody string) {
 // page returns the devices from offset on, at most limit of them: a bare
 // array, empty past the end.
 func (s *Server) page(limit, offset int) []deviceJSON {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ids := s.sortedLocked()
-	start := min(offset, len(ids))
-	end := min(start+limit, len(ids))
-	out := make([]deviceJSON, 0, end-start)
-	for _, id := range ids[start:end] {
-		out = append(out, toJSON(s.devices[id]))
+	devices, _ := s.devices.Page(offset, limit)
+	out := make([]deviceJSON, 0, len(devices))
+	for _, d := range devices {
+		out = append(out, toJSON(d))
 	}
 	return out
 }

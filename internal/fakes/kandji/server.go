@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // DevicesPath is the path of the device listing the fake serves.
@@ -55,21 +56,16 @@ type Server struct {
 	ts     *httptest.Server
 	faults fault.Injector
 
+	devices *records.Set[string, Device]
+
 	mu       sync.Mutex
 	token    string
-	devices  map[string]Device
-	order    []string // device ids, sorted; nil when the set of devices changed
-	nextID   uint64
 	requests int
 }
 
 // NewServer starts a fake Kandji API that accepts the API token token.
 func NewServer(token string) *Server {
-	s := &Server{
-		token:   token,
-		devices: make(map[string]Device),
-		nextID:  1,
-	}
+	s := &Server{token: token, devices: newDevices()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+DevicesPath, s.serveDevices)
 	mux.HandleFunc("GET "+DevicesPath+"/{$}", s.serveDevices) // tolerate a trailing slash
@@ -97,70 +93,38 @@ func (s *Server) SetToken(token string) {
 
 // SetDevices replaces every device and returns them as stored, with
 // assigned ids.
-func (s *Server) SetDevices(devices []Device) []Device {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.devices = make(map[string]Device, len(devices))
-	s.order = nil
-	out := make([]Device, len(devices))
-	for i, d := range devices {
-		out[i] = s.putLocked(d)
-	}
-	return out
-}
+func (s *Server) SetDevices(devices []Device) []Device { return s.devices.Replace(devices) }
 
 // PutDevice adds d, or replaces the device with d's ID, and returns it as
 // stored.
-func (s *Server) PutDevice(d Device) Device {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.putLocked(d)
-}
+func (s *Server) PutDevice(d Device) Device { return s.devices.Put(d) }
 
-func (s *Server) putLocked(d Device) Device {
-	if d.ID == "" {
-		d.ID = fmt.Sprintf("%08x-2b6a-4a77-81f5-cf1633bcfb95", s.nextID)
-		s.nextID++
-	}
-	if d.LastCheckIn.IsZero() {
-		d.LastCheckIn = time.Now().UTC()
-	}
-	if d.User != nil {
-		u := *d.User
-		d.User = &u
-	}
-	d.Tags = slices.Clone(d.Tags)
-	if _, ok := s.devices[d.ID]; !ok {
-		s.order = nil
-	}
-	s.devices[d.ID] = d
-	return d
+// newDevices returns an empty device set that assigns UUID-shaped ids and
+// fills defaults the way PutDevice documents.
+func newDevices() *records.Set[string, Device] {
+	nextID := uint64(1)
+	return records.New(func(d *Device) *string { return &d.ID }, func(d *Device, _ func(string) bool) {
+		if d.ID == "" {
+			d.ID = fmt.Sprintf("%08x-2b6a-4a77-81f5-cf1633bcfb95", nextID)
+			nextID++
+		}
+		if d.LastCheckIn.IsZero() {
+			d.LastCheckIn = time.Now().UTC()
+		}
+		if d.User != nil {
+			u := *d.User
+			d.User = &u
+		}
+		d.Tags = slices.Clone(d.Tags)
+	})
 }
 
 // Update applies change to the device with id, e.g. to flip MDMEnabled,
 // and reports whether it exists.
-func (s *Server) Update(id string, change func(*Device)) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, ok := s.devices[id]
-	if !ok {
-		return false
-	}
-	change(&d)
-	d.ID = id
-	s.devices[id] = d
-	return true
-}
+func (s *Server) Update(id string, change func(*Device)) bool { return s.devices.Update(id, change) }
 
 // RemoveDevice deletes the device with id.
-func (s *Server) RemoveDevice(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.devices[id]; ok {
-		delete(s.devices, id)
-		s.order = nil
-	}
-}
+func (s *Server) RemoveDevice(id string) { s.devices.Remove(id) }
 
 // Requests returns how many requests reached the devices endpoint,
 // including refused and failed ones.
@@ -168,16 +132,4 @@ func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
-}
-
-// sortedLocked returns the device ids in listing order.
-func (s *Server) sortedLocked() []string {
-	if s.order == nil {
-		s.order = make([]string, 0, len(s.devices))
-		for id := range s.devices {
-			s.order = append(s.order, id)
-		}
-		slices.Sort(s.order)
-	}
-	return s.order
 }
