@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fault"
 )
 
 // Verbatim error bodies. The 401 and 500 bodies are copied from real
@@ -76,34 +78,37 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, bodyAuthFailed)
 		return
 	}
-	ids := s.sortedLocked()
-	start := 0
-	if after != "" {
-		start, _ = slices.BinarySearch(ids, after)
-		if start < len(ids) && ids[start] == after {
-			start++
-		}
-	}
-	page := start/limit + 1
-	f := s.faults.ForPage(AgentsPath, page)
-	end := min(start+limit, len(ids))
+	var f *fault.Fault
 	var out pageJSON
-	out.Data = make([]agentJSON, 0, end-start)
-	now := time.Now().UTC()
-	for _, id := range ids[start:end] {
-		out.Data = append(out.Data, toJSON(s.agents[id], now))
-	}
-	if q.Get("skipCount") != "true" {
-		n := len(ids)
-		out.Pagination.TotalItems = &n
-	}
-	if end < len(ids) {
-		c := encodeCursor(ids[end-1])
-		out.Pagination.NextCursor = &c
-	} else if s.finalCursorEmpty {
-		c := ""
-		out.Pagination.NextCursor = &c
-	}
+	s.agents.Read(func(ids []string, get func(string) (Agent, bool)) {
+		start := 0
+		if after != "" {
+			start, _ = slices.BinarySearch(ids, after)
+			if start < len(ids) && ids[start] == after {
+				start++
+			}
+		}
+		page := start/limit + 1
+		f = s.faults.ForPage(AgentsPath, page)
+		end := min(start+limit, len(ids))
+		out.Data = make([]agentJSON, 0, end-start)
+		now := time.Now().UTC()
+		for _, id := range ids[start:end] {
+			a, _ := get(id)
+			out.Data = append(out.Data, toJSON(a, now))
+		}
+		if q.Get("skipCount") != "true" {
+			n := len(ids)
+			out.Pagination.TotalItems = &n
+		}
+		if end < len(ids) {
+			c := encodeCursor(ids[end-1])
+			out.Pagination.NextCursor = &c
+		} else if s.finalCursorEmpty {
+			c := ""
+			out.Pagination.NextCursor = &c
+		}
+	})
 	s.mu.Unlock()
 
 	if s.faults.Apply(w, r, f, writeFault) {

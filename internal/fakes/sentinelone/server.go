@@ -10,12 +10,12 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // AgentsPath is the path of the agents listing the fake serves.
@@ -51,22 +51,17 @@ type Server struct {
 	faults fault.Injector
 	bufs   sync.Pool // of *bytes.Buffer, for responses
 
+	agents *records.Set[string, Agent]
+
 	mu               sync.Mutex
 	token            string
-	agents           map[string]Agent
-	order            []string // agent ids, sorted; nil when agents changed
-	nextID           uint64
 	requests         int
 	finalCursorEmpty bool
 }
 
 // NewServer starts a fake console that accepts the API token token.
 func NewServer(token string) *Server {
-	s := &Server{
-		token:  token,
-		agents: make(map[string]Agent),
-		nextID: 1091543256382296290,
-	}
+	s := &Server{token: token, agents: newAgents()}
 	s.bufs.New = func() any { return new(bytes.Buffer) }
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+AgentsPath, s.serveAgents)
@@ -93,62 +88,30 @@ func (s *Server) SetToken(token string) {
 
 // SetAgents replaces every agent. It returns the agents as stored, with
 // assigned ids.
-func (s *Server) SetAgents(agents []Agent) []Agent {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.agents = make(map[string]Agent, len(agents))
-	s.order = nil
-	out := make([]Agent, len(agents))
-	for i, a := range agents {
-		out[i] = s.putLocked(a)
-	}
-	return out
-}
+func (s *Server) SetAgents(agents []Agent) []Agent { return s.agents.Replace(agents) }
 
 // PutAgent adds a, or replaces the agent with a's ID, and returns it as
 // stored.
-func (s *Server) PutAgent(a Agent) Agent {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.putLocked(a)
-}
+func (s *Server) PutAgent(a Agent) Agent { return s.agents.Put(a) }
 
-func (s *Server) putLocked(a Agent) Agent {
-	if a.ID == "" {
-		a.ID = strconv.FormatUint(s.nextID, 10)
-		s.nextID++
-	}
-	if _, ok := s.agents[a.ID]; !ok {
-		s.order = nil
-	}
-	s.agents[a.ID] = a
-	return a
+// newAgents returns an empty agent set that assigns numeric ids shaped
+// like the console's.
+func newAgents() *records.Set[string, Agent] {
+	nextID := uint64(1091543256382296290)
+	return records.New(func(a *Agent) *string { return &a.ID }, func(a *Agent, _ func(string) bool) {
+		if a.ID == "" {
+			a.ID = strconv.FormatUint(nextID, 10)
+			nextID++
+		}
+	})
 }
 
 // Update applies change to the agent with id, e.g. to flip a value, and
 // reports whether it exists.
-func (s *Server) Update(id string, change func(*Agent)) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.agents[id]
-	if !ok {
-		return false
-	}
-	change(&a)
-	a.ID = id
-	s.agents[id] = a
-	return true
-}
+func (s *Server) Update(id string, change func(*Agent)) bool { return s.agents.Update(id, change) }
 
 // RemoveAgent deletes the agent with id.
-func (s *Server) RemoveAgent(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.agents[id]; ok {
-		delete(s.agents, id)
-		s.order = nil
-	}
-}
+func (s *Server) RemoveAgent(id string) { s.agents.Remove(id) }
 
 // SetFinalCursorEmpty makes the last page carry nextCursor "" instead of
 // null, a variant clients must also treat as the end.
@@ -164,16 +127,4 @@ func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
-}
-
-// sortedLocked returns the agent ids in cursor order.
-func (s *Server) sortedLocked() []string {
-	if s.order == nil {
-		s.order = make([]string, 0, len(s.agents))
-		for id := range s.agents {
-			s.order = append(s.order, id)
-		}
-		slices.Sort(s.order)
-	}
-	return s.order
 }
