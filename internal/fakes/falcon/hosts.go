@@ -40,7 +40,8 @@ func (s *Server) serveScroll(w http.ResponseWriter, r *http.Request) {
 	sc, ok := s.scrolls[offset]
 	if offset == "" {
 		offset = randomHex(48)
-		sc = &scroll{aids: slices.Clone(s.sortedLocked())}
+		sc = &scroll{}
+		s.devices.Read(func(ids []string, _ func(string) (Device, bool)) { sc.aids = slices.Clone(ids) })
 		s.scrolls[offset] = sc
 	} else if !ok {
 		s.mu.Unlock()
@@ -111,13 +112,13 @@ func (s *Server) serveDetails(w http.ResponseWriter, r *http.Request) {
 	f := s.faults.ForBatch(EndpointDetails, batchKey(req.IDs))
 	out := make([]deviceJSON, 0, len(req.IDs))
 	now := time.Now().UTC()
-	for _, id := range req.IDs {
-		d, ok := s.devices[id]
-		if !ok {
-			continue
+	s.devices.Read(func(_ []string, get func(string) (Device, bool)) {
+		for _, id := range req.IDs {
+			if d, ok := get(id); ok {
+				out = append(out, s.deviceJSON(d, now))
+			}
 		}
-		out = append(out, s.deviceJSON(d, now))
-	}
+	})
 	s.mu.Unlock()
 	if s.applyFault(w, r, EndpointDetails, f) {
 		return

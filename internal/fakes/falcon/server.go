@@ -14,11 +14,11 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // Device is one host as the fake reports it.
@@ -49,15 +49,14 @@ type Server struct {
 	cid    string
 	bufs   sync.Pool // of *bytes.Buffer, for responses
 
+	devices *records.Set[string, Device]
+
 	mu       sync.Mutex
 	clientID string
 	secret   string
 	region   string
 	tokenTTL time.Duration
 	tokens   map[string]time.Time // bearer token -> expiry
-	devices  map[string]Device
-	order    []string // AIDs, sorted; nil when devices changed
-	nextID   uint64
 	scrolls  map[string]*scroll
 	requests map[Endpoint]int
 }
@@ -76,14 +75,15 @@ const scrollTTL = 2 * time.Minute
 // NewServer starts a fake Falcon API that issues tokens to the given API
 // client credentials.
 func NewServer(clientID, secret string) *Server {
+	cid := randomHex(16)
 	s := &Server{
-		cid:      randomHex(16),
+		cid:      cid,
+		devices:  newDevices(cid),
 		clientID: clientID,
 		secret:   secret,
 		region:   "us-1",
 		tokenTTL: DefaultTokenTTL,
 		tokens:   make(map[string]time.Time),
-		devices:  make(map[string]Device),
 		scrolls:  make(map[string]*scroll),
 		requests: make(map[Endpoint]int),
 	}
@@ -139,63 +139,31 @@ func (s *Server) RevokeTokens() {
 
 // SetDevices replaces every device. It returns the devices as stored,
 // with assigned AIDs.
-func (s *Server) SetDevices(devices []Device) []Device {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.devices = make(map[string]Device, len(devices))
-	s.order = nil
-	out := make([]Device, len(devices))
-	for i, d := range devices {
-		out[i] = s.putLocked(d)
-	}
-	return out
-}
+func (s *Server) SetDevices(devices []Device) []Device { return s.devices.Replace(devices) }
 
 // PutDevice adds d, or replaces the device with d's AID, and returns it
 // as stored.
-func (s *Server) PutDevice(d Device) Device {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.putLocked(d)
-}
+func (s *Server) PutDevice(d Device) Device { return s.devices.Put(d) }
 
-func (s *Server) putLocked(d Device) Device {
-	if d.AID == "" {
-		// Real AIDs are 32 lowercase hex digits.
-		s.nextID++
-		d.AID = hex.EncodeToString([]byte("aid-" + s.cid[:4]))[:16] + leftPad16(s.nextID)
-	}
-	if _, ok := s.devices[d.AID]; !ok {
-		s.order = nil
-	}
-	s.devices[d.AID] = d
-	return d
+// newDevices returns an empty device set that assigns AIDs unique to the
+// server with customer id cid.
+func newDevices(cid string) *records.Set[string, Device] {
+	var nextID uint64
+	return records.New(func(d *Device) *string { return &d.AID }, func(d *Device, _ func(string) bool) {
+		if d.AID == "" {
+			// Real AIDs are 32 lowercase hex digits.
+			nextID++
+			d.AID = hex.EncodeToString([]byte("aid-" + cid[:4]))[:16] + leftPad16(nextID)
+		}
+	})
 }
 
 // Update applies change to the device with aid, e.g. to flip its ZTA
 // score, and reports whether it exists.
-func (s *Server) Update(aid string, change func(*Device)) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, ok := s.devices[aid]
-	if !ok {
-		return false
-	}
-	change(&d)
-	d.AID = aid
-	s.devices[aid] = d
-	return true
-}
+func (s *Server) Update(aid string, change func(*Device)) bool { return s.devices.Update(aid, change) }
 
 // RemoveDevice deletes the device with aid.
-func (s *Server) RemoveDevice(aid string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.devices[aid]; ok {
-		delete(s.devices, aid)
-		s.order = nil
-	}
-}
+func (s *Server) RemoveDevice(aid string) { s.devices.Remove(aid) }
 
 // Requests returns how many requests reached ep, including refused and
 // failed ones.
@@ -203,17 +171,6 @@ func (s *Server) Requests(ep Endpoint) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests[ep]
-}
-
-func (s *Server) sortedLocked() []string {
-	if s.order == nil {
-		s.order = make([]string, 0, len(s.devices))
-		for aid := range s.devices {
-			s.order = append(s.order, aid)
-		}
-		slices.Sort(s.order)
-	}
-	return s.order
 }
 
 func randomHex(n int) string {

@@ -49,13 +49,13 @@ func (s *Server) serveZTA(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f := s.faults.ForBatch(EndpointZTA, batchKey(ids))
 	out := make([]assessmentJSON, 0, len(ids))
-	for _, id := range ids {
-		d, ok := s.devices[id]
-		if !ok || d.NoAssessment {
-			continue
+	s.devices.Read(func(_ []string, get func(string) (Device, bool)) {
+		for _, id := range ids {
+			if d, ok := get(id); ok && !d.NoAssessment {
+				out = append(out, s.assessment(d))
+			}
 		}
-		out = append(out, s.assessment(d))
-	}
+	})
 	s.mu.Unlock()
 	if s.applyFault(w, r, EndpointZTA, f) {
 		return
