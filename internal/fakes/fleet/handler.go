@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,35 +130,44 @@ func paging(pageArg, perPageArg string) (page, perPage int, errMsg string) {
 func (s *Server) pageBody(page, perPage int, populate bool) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := s.sortedLocked()
-	start, end := 0, len(ids)
-	if perPage > 0 {
-		start = min(page*perPage, len(ids))
-		end = min(start+perPage, len(ids))
-	}
 	variant := 0
 	if populate {
 		variant = 1
 	}
 	size := len(`{"hosts":[]}`)
-	for _, id := range ids[start:end] {
-		e := s.encoded[id]
-		if e == nil {
-			e = new([2][]byte)
-			s.encoded[id] = e
+	var ids []uint
+	var err error
+	s.hosts.Read(func(all []uint, get func(uint) (Host, bool)) {
+		start, end := 0, len(all)
+		if perPage > 0 {
+			start = min(page*perPage, len(all))
+			end = min(start+perPage, len(all))
 		}
-		if e[variant] == nil {
-			b, err := json.Marshal(toJSON(s.hosts[id], populate))
-			if err != nil {
-				return nil, fmt.Errorf("encoding host %d: %w", id, err)
+		ids = slices.Clone(all[start:end])
+		for _, id := range ids {
+			e := s.encoded[id]
+			if e == nil {
+				e = new([2][]byte)
+				s.encoded[id] = e
 			}
-			e[variant] = b
+			if e[variant] == nil {
+				h, _ := get(id)
+				b, merr := json.Marshal(toJSON(h, populate))
+				if merr != nil {
+					err = fmt.Errorf("encoding host %d: %w", id, merr)
+					return
+				}
+				e[variant] = b
+			}
+			size += len(e[variant]) + 1
 		}
-		size += len(e[variant]) + 1
+	})
+	if err != nil {
+		return nil, err
 	}
 	body := make([]byte, 0, size)
 	body = append(body, `{"hosts":[`...)
-	for i, id := range ids[start:end] {
+	for i, id := range ids {
 		if i > 0 {
 			body = append(body, ',')
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // HostsPath is the path of the hosts listing the fake serves; Fleet's
@@ -51,11 +52,12 @@ type Server struct {
 	ts     *httptest.Server
 	faults fault.Injector
 
+	hosts *records.Set[uint, Host]
+
+	// mu guards the fields below; it is held across every change to
+	// hosts too, so that encoded never outlives the host it encodes.
 	mu       sync.Mutex
 	token    string
-	hosts    map[uint]Host
-	order    []uint // host ids, sorted; nil when the set of hosts changed
-	nextID   uint
 	encoded  map[uint]*[2][]byte // host JSON without and with policies, built on demand
 	requests int
 }
@@ -64,9 +66,8 @@ type Server struct {
 func NewServer(token string) *Server {
 	s := &Server{
 		token:   token,
-		hosts:   make(map[uint]Host),
+		hosts:   newHosts(),
 		encoded: make(map[uint]*[2][]byte),
-		nextID:  1,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+HostsPath, s.serveHosts)
@@ -98,14 +99,8 @@ func (s *Server) SetToken(token string) {
 func (s *Server) SetHosts(hosts []Host) []Host {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.hosts = make(map[uint]Host, len(hosts))
 	s.encoded = make(map[uint]*[2][]byte, len(hosts))
-	s.order = nil
-	out := make([]Host, len(hosts))
-	for i, h := range hosts {
-		out[i] = s.putLocked(h)
-	}
-	return out
+	return s.hosts.Replace(hosts)
 }
 
 // PutHost adds h, or replaces the host with h's ID, and returns it as
@@ -113,27 +108,28 @@ func (s *Server) SetHosts(hosts []Host) []Host {
 func (s *Server) PutHost(h Host) Host {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.putLocked(h)
-}
-
-func (s *Server) putLocked(h Host) Host {
-	if h.ID == 0 {
-		for s.hosts[s.nextID].ID != 0 {
-			s.nextID++
-		}
-		h.ID = s.nextID
-		s.nextID++
-	}
-	h.Policies = slices.Clone(h.Policies)
-	if h.SeenTime.IsZero() {
-		h.SeenTime = time.Now().UTC().Truncate(time.Second)
-	}
-	if _, ok := s.hosts[h.ID]; !ok {
-		s.order = nil
-	}
-	s.hosts[h.ID] = h
+	h = s.hosts.Put(h)
 	delete(s.encoded, h.ID)
 	return h
+}
+
+// newHosts returns an empty host set that assigns the lowest free ids
+// counting up and fills defaults the way PutHost documents.
+func newHosts() *records.Set[uint, Host] {
+	nextID := uint(1)
+	return records.New(func(h *Host) *uint { return &h.ID }, func(h *Host, exists func(uint) bool) {
+		if h.ID == 0 {
+			for exists(nextID) {
+				nextID++
+			}
+			h.ID = nextID
+			nextID++
+		}
+		h.Policies = slices.Clone(h.Policies)
+		if h.SeenTime.IsZero() {
+			h.SeenTime = time.Now().UTC().Truncate(time.Second)
+		}
+	})
 }
 
 // Update applies change to the host with id and reports whether it
@@ -141,16 +137,11 @@ func (s *Server) putLocked(h Host) Host {
 func (s *Server) Update(id uint, change func(*Host)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, ok := s.hosts[id]
-	if !ok {
-		return false
-	}
-	h.Policies = slices.Clone(h.Policies)
-	change(&h)
-	h.ID = id
-	s.hosts[id] = h
 	delete(s.encoded, id)
-	return true
+	return s.hosts.Update(id, func(h *Host) {
+		h.Policies = slices.Clone(h.Policies)
+		change(h)
+	})
 }
 
 // SetPolicyResponse sets the response ("pass", "fail" or "") of the named
@@ -172,11 +163,8 @@ func (s *Server) SetPolicyResponse(id uint, policy, response string) bool {
 func (s *Server) RemoveHost(id uint) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.hosts[id]; ok {
-		delete(s.hosts, id)
-		delete(s.encoded, id)
-		s.order = nil
-	}
+	s.hosts.Remove(id)
+	delete(s.encoded, id)
 }
 
 // Requests returns how many requests reached the hosts endpoint, including
@@ -185,16 +173,4 @@ func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
-}
-
-// sortedLocked returns the host ids in listing order.
-func (s *Server) sortedLocked() []uint {
-	if s.order == nil {
-		s.order = make([]uint, 0, len(s.hosts))
-		for id := range s.hosts {
-			s.order = append(s.order, id)
-		}
-		slices.Sort(s.order)
-	}
-	return s.order
 }
