@@ -141,7 +141,7 @@ func openSQLite(ctx context.Context, dataDir string, lockTimeout time.Duration) 
 	}
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(4)
-	if err := pingSQLite(ctx, db); err != nil {
+	if err := pingSQLite(ctx, db, lockTimeout); err != nil {
 		db.Close()
 		return nil, "", fmt.Errorf("open SQLite database %s: %s", path, oneLine(err.Error()))
 	}
@@ -149,10 +149,24 @@ func openSQLite(ctx context.Context, dataDir string, lockTimeout time.Duration) 
 }
 
 // pingSQLite makes sure the file is a usable database: connecting alone
-// succeeds on any file, reading the schema does not.
-func pingSQLite(ctx context.Context, db *sql.DB) error {
-	var n int
-	return db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n)
+// succeeds on any file, reading the schema does not. Switching a new
+// database to WAL needs a lock that SQLite does not wait for, so when two
+// processes open a new database at once one of them is told it is busy:
+// that is retried until lockTimeout.
+func pingSQLite(ctx context.Context, db *sql.DB, lockTimeout time.Duration) error {
+	deadline := time.Now().Add(lockTimeout)
+	for {
+		var n int
+		err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
 }
 
 // openPostgres connects to the PostgreSQL server that url names.
