@@ -9,16 +9,14 @@ import (
 	"github.com/postern/postern/internal/tailnet"
 )
 
-func (a *API) getAttributes(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) getAttributes(w http.ResponseWriter, r *http.Request, p *principal) error {
 	d, err := a.deviceOf(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	attrs, err := a.st.Attributes(r.Context(), d.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := struct {
 		Attributes map[string]postern.Value `json:"attributes"`
@@ -34,6 +32,7 @@ func (a *API) getAttributes(w http.ResponseWriter, r *http.Request, p *principal
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // attrRequest is the body of a single attribute write.
@@ -59,55 +58,50 @@ func (req attrRequest) update(key string) (tailnet.AttrUpdate, error) {
 	return u, nil
 }
 
-func (a *API) setAttribute(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) setAttribute(w http.ResponseWriter, r *http.Request, p *principal) error {
 	d, err := a.deviceOf(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var req attrRequest
 	if err := decode(r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	u, err := req.update(r.PathValue("key"))
 	if err == nil {
 		err = a.svc.SetCustomAttributes(r.Context(), p.auditContext(), a.tailnetID, map[int64][]tailnet.AttrUpdate{d.ID: {u}}, req.Comment)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.getAttributes(w, r, p)
+	return a.getAttributes(w, r, p)
 }
 
-func (a *API) deleteAttribute(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) deleteAttribute(w http.ResponseWriter, r *http.Request, p *principal) error {
 	d, err := a.deviceOf(r)
 	if err == nil {
 		u := tailnet.AttrUpdate{Key: r.PathValue("key"), Delete: true}
 		err = a.svc.SetCustomAttributes(r.Context(), p.auditContext(), a.tailnetID, map[int64][]tailnet.AttrUpdate{d.ID: {u}}, "")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }
 
 // batchAttributes is PATCH /tailnet/{t}/device-attributes, a JSON merge
 // patch of custom attributes across devices; null deletes a key.
-func (a *API) batchAttributes(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) batchAttributes(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var body struct {
 		Nodes   map[string]map[string]json.RawMessage `json:"nodes"`
 		Comment string                                `json:"comment"`
 	}
 	if err := decode(r, &body); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	updates := map[int64][]tailnet.AttrUpdate{}
 	for nodeID, attrs := range body.Nodes {
@@ -115,8 +109,7 @@ func (a *API) batchAttributes(w http.ResponseWriter, r *http.Request, p *princip
 		r2.SetPathValue("id", nodeID)
 		d, err := a.deviceOf(r2)
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		for key, raw := range attrs {
 			if string(raw) == "null" {
@@ -125,20 +118,18 @@ func (a *API) batchAttributes(w http.ResponseWriter, r *http.Request, p *princip
 			}
 			var req attrRequest
 			if err := json.Unmarshal(raw, &req); err != nil {
-				a.writeError(w, r, badf("attribute %s of node %s: %v", key, nodeID, err))
-				return
+				return badf("attribute %s of node %s: %v", key, nodeID, err)
 			}
 			u, err := req.update(key)
 			if err != nil {
-				a.writeError(w, r, err)
-				return
+				return err
 			}
 			updates[d.ID] = append(updates[d.ID], u)
 		}
 	}
 	if err := a.svc.SetCustomAttributes(r.Context(), p.auditContext(), a.tailnetID, updates, body.Comment); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, nil)
+	return nil
 }

@@ -99,8 +99,12 @@ func (a *API) authenticate(r *http.Request) (*principal, error) {
 	return &principal{User: u, KeyID: k.ID, Scopes: scopes}, nil
 }
 
+// handler is an API endpoint for an authenticated caller. An error it
+// returns is answered by writeError, so handlers only write successes.
+type handler func(w http.ResponseWriter, r *http.Request, p *principal) error
+
 // authed wraps a handler that needs scope.
-func (a *API) authed(scope string, h func(w http.ResponseWriter, r *http.Request, p *principal)) http.HandlerFunc {
+func (a *API) authed(scope string, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ip := clientIP(r)
 		if !a.limiter.allow(ip) {
@@ -120,7 +124,10 @@ func (a *API) authed(scope string, h func(w http.ResponseWriter, r *http.Request
 			a.writeError(w, r, postern.Errorf(postern.EFORBIDDEN, "the caller lacks the %q scope", scope))
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), p)
+		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		if err := h(w, r, p); err != nil {
+			a.writeError(w, r, err)
+		}
 	}
 }
 

@@ -132,25 +132,21 @@ func allFields(r *http.Request) (bool, error) {
 	}
 }
 
-func (a *API) listDevices(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) listDevices(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	all, err := allFields(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	devs, err := a.st.Devices(r.Context(), a.tailnetID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	users, err := a.userMap(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := []deviceJSON{}
 	for _, d := range devs {
@@ -160,6 +156,7 @@ func (a *API) listDevices(w http.ResponseWriter, r *http.Request, p *principal) 
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"devices": out})
+	return nil
 }
 
 // matchesFilters applies Tailscale's exact-match list filters: every
@@ -205,38 +202,36 @@ func matchesFilters(j deviceJSON, r *http.Request) bool {
 	return true
 }
 
-func (a *API) getDevice(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) getDevice(w http.ResponseWriter, r *http.Request, p *principal) error {
 	all, err := allFields(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	d, err := a.deviceOf(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	users, err := a.userMap(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, a.toDeviceJSON(d, users, all))
+	return nil
 }
 
-func (a *API) deleteDevice(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) deleteDevice(w http.ResponseWriter, r *http.Request, p *principal) error {
 	d, err := a.deviceOf(r)
 	if err == nil {
 		err = a.svc.DeleteDevice(r.Context(), p.auditContext(), a.tailnetID, d.ID)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }
 
-func (a *API) authorizeDevice(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) authorizeDevice(w http.ResponseWriter, r *http.Request, p *principal) error {
 	var body struct {
 		Authorized *bool `json:"authorized"`
 	}
@@ -251,13 +246,13 @@ func (a *API) authorizeDevice(w http.ResponseWriter, r *http.Request, p *princip
 		_, err = a.svc.AuthorizeDevice(r.Context(), p.auditContext(), a.tailnetID, d.ID, *body.Authorized)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }
 
-func (a *API) setDeviceTags(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) setDeviceTags(w http.ResponseWriter, r *http.Request, p *principal) error {
 	var body struct {
 		Tags []string `json:"tags"`
 	}
@@ -269,20 +264,20 @@ func (a *API) setDeviceTags(w http.ResponseWriter, r *http.Request, p *principal
 		_, err = a.svc.SetDeviceTags(r.Context(), p.auditContext(), a.tailnetID, d.ID, body.Tags)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }
 
-func (a *API) expireDevice(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) expireDevice(w http.ResponseWriter, r *http.Request, p *principal) error {
 	d, err := a.deviceOf(r)
 	if err == nil {
 		_, err = a.svc.ExpireDeviceKey(r.Context(), p.auditContext(), a.tailnetID, d.ID)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }

@@ -63,44 +63,40 @@ func (b integrationBody) config() tailnet.IntegrationConfig {
 	return tailnet.IntegrationConfig{CloudID: b.CloudID, ClientID: b.ClientID, TenantID: b.TenantID, ClientSecret: b.ClientSecret}
 }
 
-func (a *API) listIntegrations(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) listIntegrations(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	ins, err := a.st.Integrations(r.Context(), a.tailnetID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := []integrationJSON{}
 	for _, in := range ins {
 		out = append(out, toIntegrationJSON(in))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"integrations": out})
+	return nil
 }
 
-func (a *API) createIntegration(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) createIntegration(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var b integrationBody
 	if err := decode(r, &b); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if b.Provider == "" {
-		a.writeError(w, r, badf("provider is required"))
-		return
+		return badf("provider is required")
 	}
 	in, err := a.svc.CreateIntegration(r.Context(), p.auditContext(), a.tailnetID, b.Provider, b.config())
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.syncNow(in.ID)
 	writeJSON(w, http.StatusOK, toIntegrationJSON(in))
+	return nil
 }
 
 func (a *API) integrationOf(r *http.Request) (postern.Integration, error) {
@@ -112,60 +108,57 @@ func (a *API) integrationOf(r *http.Request) (postern.Integration, error) {
 	return in, err
 }
 
-func (a *API) getIntegration(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) getIntegration(w http.ResponseWriter, r *http.Request, p *principal) error {
 	in, err := a.integrationOf(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toIntegrationJSON(in))
+	return nil
 }
 
-func (a *API) patchIntegration(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) patchIntegration(w http.ResponseWriter, r *http.Request, p *principal) error {
 	in, err := a.integrationOf(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var b integrationBody
 	if err := decode(r, &b); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	in, err = a.svc.UpdateIntegration(r.Context(), p.auditContext(), a.tailnetID, in.ID, b.config())
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.syncNow(in.ID)
 	writeJSON(w, http.StatusOK, toIntegrationJSON(in))
+	return nil
 }
 
-func (a *API) deleteIntegration(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) deleteIntegration(w http.ResponseWriter, r *http.Request, p *principal) error {
 	in, err := a.integrationOf(r)
 	if err == nil {
 		err = a.svc.DeleteIntegration(r.Context(), p.auditContext(), a.tailnetID, in.ID)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }
 
 // syncIntegration is POST /posture/integrations/{id}/sync: run it now.
-func (a *API) syncIntegration(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) syncIntegration(w http.ResponseWriter, r *http.Request, p *principal) error {
 	in, err := a.integrationOf(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if a.syncer == nil {
-		a.writeError(w, r, postern.Errorf(postern.EUNAVAILABLE, "posture sync is not running"))
-		return
+		return postern.Errorf(postern.EUNAVAILABLE, "posture sync is not running")
 	}
 	a.syncer.SyncNow(in.ID)
 	writeJSON(w, http.StatusAccepted, toIntegrationJSON(in))
+	return nil
 }
 
 func (a *API) syncNow(id string) {

@@ -60,15 +60,13 @@ func toKeyJSON(k postern.Key, now time.Time) keyJSON {
 	return j
 }
 
-func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	ks, err := a.st.Keys(r.Context(), a.tailnetID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	all := r.URL.Query().Get("all") == "true"
 	out := []keyJSON{}
@@ -79,12 +77,12 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p *principal) {
 		out = append(out, toKeyJSON(k, a.svc.Now()))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+	return nil
 }
 
-func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var body struct {
 		KeyType       string           `json:"keyType"`
@@ -95,15 +93,13 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) {
 		Tags          []string         `json:"tags"`
 	}
 	if err := decode(r, &body); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	req := tailnet.KeyRequest{UserID: p.User.ID, Description: body.Description, Expiry: time.Duration(body.ExpirySeconds) * time.Second}
 	switch body.KeyType {
 	case "", "auth":
 		if body.Capabilities == nil {
-			a.writeError(w, r, badf("capabilities.devices is required for an auth key"))
-			return
+			return badf("capabilities.devices is required for an auth key")
 		}
 		c := body.Capabilities.Devices.Create
 		req.Type, req.Reusable, req.Ephemeral, req.Preauthorized, req.Tags = postern.KeyTypeAuth, c.Reusable, c.Ephemeral, c.Preauthorized, c.Tags
@@ -111,30 +107,26 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) {
 		req.Type = postern.KeyTypeAPI
 	case "client":
 		if !p.can(ScopeAll) {
-			a.writeError(w, r, postern.Errorf(postern.EFORBIDDEN, "only an admin's API key can create OAuth clients"))
-			return
+			return postern.Errorf(postern.EFORBIDDEN, "only an admin's API key can create OAuth clients")
 		}
 		if err := validateScopes(body.Scopes); err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		req.Type, req.Scopes = postern.KeyTypeClient, body.Scopes
 	default:
-		a.writeError(w, r, badf("keyType must be auth, api or client, got %q", body.KeyType))
-		return
+		return badf("keyType must be auth, api or client, got %q", body.KeyType)
 	}
 	if len(body.Description) > 50 {
-		a.writeError(w, r, badf("description is longer than 50 characters"))
-		return
+		return badf("description is longer than 50 characters")
 	}
 	text, k, err := a.svc.CreateKey(r.Context(), p.auditContext(), a.tailnetID, req)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	j := toKeyJSON(k, a.svc.Now())
 	j.Key = text
 	writeJSON(w, http.StatusOK, j)
+	return nil
 }
 
 func (a *API) keyOf(r *http.Request) (postern.Key, error) {
@@ -146,23 +138,23 @@ func (a *API) keyOf(r *http.Request) (postern.Key, error) {
 	return k, err
 }
 
-func (a *API) getKey(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) getKey(w http.ResponseWriter, r *http.Request, p *principal) error {
 	k, err := a.keyOf(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toKeyJSON(k, a.svc.Now()))
+	return nil
 }
 
-func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, p *principal) error {
 	k, err := a.keyOf(r)
 	if err == nil {
 		err = a.svc.DeleteKey(r.Context(), p.auditContext(), a.tailnetID, k.ID)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }

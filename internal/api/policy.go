@@ -50,17 +50,16 @@ func (a *API) writePolicy(w http.ResponseWriter, r *http.Request, p postern.Poli
 	io.WriteString(w, p.Text)
 }
 
-func (a *API) getPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) getPolicy(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	cur, err := tailnet.CurrentPolicy(r.Context(), a.st, a.tailnetID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.writePolicy(w, r, cur)
+	return nil
 }
 
 // readPolicyBody reads a policy file body (JSON or HuJSON; both parse as
@@ -79,23 +78,22 @@ func readPolicyBody(r *http.Request) (string, error) {
 	return string(b), nil
 }
 
-func (a *API) setPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) setPolicy(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	text, err := readPolicyBody(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	ifMatch := strings.Trim(r.Header.Get("If-Match"), `"`)
 	saved, err := a.svc.SetPolicy(r.Context(), p.auditContext(), a.tailnetID, text, ifMatch)
 	if err != nil {
 		a.writePolicyError(w, r, err)
-		return
+		return nil
 	}
 	a.writePolicy(w, r, saved)
+	return nil
 }
 
 // writePolicyError answers a rejected policy: test failures as
@@ -126,37 +124,34 @@ func testsBody(err error) (errorBody, bool) {
 // validatePolicy checks a policy file, or a JSON array of tests against
 // the policy in force, without saving. Like Tailscale it answers 200 with
 // an empty object when valid and a message (and data) when not.
-func (a *API) validatePolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) validatePolicy(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	text, err := readPolicyBody(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if strings.HasPrefix(strings.TrimSpace(text), "[") {
 		text, err = a.withTests(r, text)
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	_, err = tailnet.CompilePolicy(r.Context(), a.st, a.tailnetID, text)
 	if err == nil {
 		writeJSON(w, http.StatusOK, struct{}{})
-		return
+		return nil
 	}
 	if postern.ErrorCode(err) != postern.EINVALID {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if body, ok := testsBody(err); ok {
 		writeJSON(w, http.StatusOK, body)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, errorBody{Message: postern.ErrorMessage(err)})
+	return nil
 }
 
 // withTests returns the policy in force with its tests replaced by the
@@ -186,41 +181,36 @@ func (a *API) withTests(r *http.Request, tests string) (string, error) {
 // previewPolicy is POST /tailnet/{t}/acl/preview?type=user|ipport&previewFor=...:
 // the rules of the posted policy that apply to a user, or that open an
 // ip:port, with the postures they require.
-func (a *API) previewPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) previewPolicy(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	typ, target := q.Get("type"), q.Get("previewFor")
 	text, err := readPolicyBody(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	c, err := tailnet.CompilePolicy(r.Context(), a.st, a.tailnetID, text)
 	if err != nil {
 		a.writePolicyError(w, r, err)
-		return
+		return nil
 	}
 	var matches []policy.PreviewMatch
 	switch typ {
 	case "user":
 		if target == "" {
-			a.writeError(w, r, badf("previewFor must name a user"))
-			return
+			return badf("previewFor must name a user")
 		}
 		matches = c.PreviewUser(target)
 	case "ipport":
 		ap, err := netip.ParseAddrPort(target)
 		if err != nil {
-			a.writeError(w, r, badf("previewFor must be IP:PORT, got %q", target))
-			return
+			return badf("previewFor must be IP:PORT, got %q", target)
 		}
 		matches = c.PreviewIPPort(ap.Addr(), ap.Port())
 	default:
-		a.writeError(w, r, badf("type must be user or ipport, got %q", typ))
-		return
+		return badf("type must be user or ipport, got %q", typ)
 	}
 	postures := map[string][]string{}
 	for _, m := range matches {
@@ -238,4 +228,5 @@ func (a *API) previewPolicy(w http.ResponseWriter, r *http.Request, p *principal
 		matches = []policy.PreviewMatch{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"matches": matches, "type": typ, "previewFor": target, "postures": postures})
+	return nil
 }

@@ -18,10 +18,9 @@ type Registrar interface {
 
 // listRegistrations is GET /tailnet/{t}/registrations (Postern's
 // addition): logins waiting for approval.
-func (a *API) listRegistrations(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) listRegistrations(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	type reg struct {
 		ID          string   `json:"id"`
@@ -38,43 +37,40 @@ func (a *API) listRegistrations(w http.ResponseWriter, r *http.Request, p *princ
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"registrations": out})
+	return nil
 }
 
 // approveRegistration is POST /registrations/{id}/approve (Postern's
 // addition), body {"user": "login@example.com"} (default: the caller):
 // the device joins as that user's.
-func (a *API) approveRegistration(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) approveRegistration(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if a.registrar == nil {
-		a.writeError(w, r, postern.Errorf(postern.EUNAVAILABLE, "the control server is not running"))
-		return
+		return postern.Errorf(postern.EUNAVAILABLE, "the control server is not running")
 	}
 	var body struct {
 		User string `json:"user"`
 	}
 	if r.ContentLength != 0 {
 		if err := decode(r, &body); err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	owner := p.User
 	if body.User != "" {
 		u, err := a.st.UserByLoginName(r.Context(), a.tailnetID, body.User)
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		owner = u
 	}
 	d, err := a.registrar.ApproveRegistration(r.Context(), r.PathValue("id"), owner.ID, audit.User(p.User))
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	users, err := a.userMap(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, a.toDeviceJSON(d, users, false))
+	return nil
 }

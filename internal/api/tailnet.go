@@ -8,56 +8,49 @@ import (
 	"github.com/postern/postern"
 )
 
-func (a *API) getSettings(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) getSettings(w http.ResponseWriter, r *http.Request, p *principal) error {
 	t, err := a.tailnetOf(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, t.Settings)
+	return nil
 }
 
 // patchSettings applies the fields present in the body; absent fields
 // keep their values. Unknown fields are errors.
-func (a *API) patchSettings(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) patchSettings(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var patch map[string]json.RawMessage
 	if err := decode(r, &patch); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	var applyErr error
-	s, err := a.svc.UpdateSettings(r.Context(), p.auditContext(), a.tailnetID, func(s *postern.TailnetSettings) {
+	s, err := a.svc.UpdateSettings(r.Context(), p.auditContext(), a.tailnetID, func(s *postern.TailnetSettings) error {
 		// Round-trip through JSON so field names are exactly the API's.
 		cur, _ := json.Marshal(s)
 		var m map[string]json.RawMessage
 		json.Unmarshal(cur, &m)
 		for k, v := range patch {
 			if _, ok := m[k]; !ok {
-				applyErr = badf("unknown setting %q", k)
-				return
+				return badf("unknown setting %q", k)
 			}
 			m[k] = v
 		}
 		merged, _ := json.Marshal(m)
 		var next postern.TailnetSettings
 		if err := json.Unmarshal(merged, &next); err != nil {
-			applyErr = badf("invalid settings: %v", err)
-			return
+			return badf("invalid settings: %v", err)
 		}
 		*s = next
+		return nil
 	})
-	if applyErr != nil {
-		err = applyErr
-	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, s)
+	return nil
 }
 
 // userJSON is Tailscale's User object.
@@ -96,15 +89,13 @@ func (a *API) userJSONs(r *http.Request) ([]userJSON, error) {
 	return out, nil
 }
 
-func (a *API) listUsers(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	us, err := a.userJSONs(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	out := []userJSON{}
@@ -114,56 +105,52 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request, p *principal) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+	return nil
 }
 
-func (a *API) getUser(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) getUser(w http.ResponseWriter, r *http.Request, p *principal) error {
 	us, err := a.userJSONs(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	for _, u := range us {
 		if u.ID == r.PathValue("id") {
 			writeJSON(w, http.StatusOK, u)
-			return
+			return nil
 		}
 	}
-	a.writeError(w, r, notFound("user", r.PathValue("id")))
+	return notFound("user", r.PathValue("id"))
 }
 
 // configurationLogs is the configuration audit log between start and end.
-func (a *API) configurationLogs(w http.ResponseWriter, r *http.Request, p *principal) {
+func (a *API) configurationLogs(w http.ResponseWriter, r *http.Request, p *principal) error {
 	t, err := a.tailnetOf(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	f := postern.AuditFilter{TailnetID: t.ID, Actor: q.Get("actor"), Target: q.Get("target"), Event: q.Get("event")}
 	for name, dst := range map[string]*time.Time{"start": &f.Start, "end": &f.End} {
 		v := q.Get(name)
 		if v == "" {
-			a.writeError(w, r, badf("%s is required (RFC 3339)", name))
-			return
+			return badf("%s is required (RFC 3339)", name)
 		}
 		ts, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			a.writeError(w, r, badf("%s %q is not an RFC 3339 time", name, v))
-			return
+			return badf("%s %q is not an RFC 3339 time", name, v)
 		}
 		*dst = ts
 	}
 	if !f.End.After(f.Start) {
-		a.writeError(w, r, badf("end must be after start"))
-		return
+		return badf("end must be after start")
 	}
 	evs, err := a.st.AuditEvents(r.Context(), f)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if evs == nil {
 		evs = []postern.AuditEvent{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"version": "1.1", "tailnet": t.Name, "logs": evs})
+	return nil
 }

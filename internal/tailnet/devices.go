@@ -106,8 +106,8 @@ func (s *Service) DeleteDevice(ctx context.Context, ac audit.Context, tailnetID 
 }
 
 // UpdateSettings applies fn to the tailnet's settings, validates them and
-// audits each switch that changed.
-func (s *Service) UpdateSettings(ctx context.Context, ac audit.Context, tailnetID string, fn func(*postern.TailnetSettings)) (postern.TailnetSettings, error) {
+// audits each switch that changed. An error from fn changes nothing.
+func (s *Service) UpdateSettings(ctx context.Context, ac audit.Context, tailnetID string, fn func(*postern.TailnetSettings) error) (postern.TailnetSettings, error) {
 	var next postern.TailnetSettings
 	err := s.store.InTx(ctx, func(q store.Queries) error {
 		t, err := q.Tailnet(ctx, tailnetID)
@@ -116,7 +116,9 @@ func (s *Service) UpdateSettings(ctx context.Context, ac audit.Context, tailnetI
 		}
 		old := t.Settings
 		next = old
-		fn(&next)
+		if err := fn(&next); err != nil {
+			return err
+		}
 		if next.DevicesKeyDurationDays < 1 || next.DevicesKeyDurationDays > 180 {
 			return postern.Errorf(postern.EINVALID, "devicesKeyDurationDays must be between 1 and 180, got %d", next.DevicesKeyDurationDays)
 		}

@@ -144,8 +144,9 @@ func (c *Console) syncNow(id string) {
 // setIdentityCollection turns Device Identity Collection on or off.
 func (c *Console) setIdentityCollection(w http.ResponseWriter, r *http.Request, s *session) {
 	on := r.PostForm.Get("on") == "true"
-	_, err := c.svc.UpdateSettings(r.Context(), s.actor(), c.tailnetID, func(ts *postern.TailnetSettings) {
+	_, err := c.svc.UpdateSettings(r.Context(), s.actor(), c.tailnetID, func(ts *postern.TailnetSettings) error {
 		ts.PostureIdentityCollectionOn = on
+		return nil
 	})
 	if err != nil {
 		c.failed(w, r, s, "Changing Device Identity Collection", err)
