@@ -71,7 +71,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p *principal) err
 	all := r.URL.Query().Get("all") == "true"
 	out := []keyJSON{}
 	for _, k := range ks {
-		if !all && k.UserID != p.User.ID {
+		if tailnet.IsAccessToken(k) || (!all && k.UserID != p.User.ID) {
 			continue
 		}
 		out = append(out, toKeyJSON(k, a.svc.Now()))

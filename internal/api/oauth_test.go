@@ -51,6 +51,20 @@ func TestOAuthScopes(t *testing.T) {
 		t.Errorf("device gone after a refused delete: %v", err)
 	}
 
+	t.Run("tokens are not listed as keys", func(t *testing.T) {
+		keys, err := e.client.Keys().List(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if strings.HasPrefix(k.Description, "oauth:") {
+				t.Errorf("keys list shows access token %s", k.ID)
+			}
+		}
+		if len(keys) != 2 { // the admin's API key and the OAuth client
+			t.Errorf("got %d keys, want 2", len(keys))
+		}
+	})
 	t.Run("narrower scope on request", func(t *testing.T) {
 		c := &tsclient.Client{BaseURL: base, Tailnet: "-", Auth: &tsclient.OAuth{ClientID: id, ClientSecret: secret, Scopes: []string{"devices:core:read"}}}
 		if err := c.Devices().SetPostureAttribute(ctx, e.devA.NodeID, "custom:jit", tsclient.DevicePostureAttributeRequest{Value: false}); apiStatus(err) != 403 {

@@ -118,7 +118,8 @@ func (s *Server) setNodeAttributes(id int64, attrs map[string]postern.Value) {
 	}
 }
 
-// expireLoop removes expired attributes until ctx is done.
+// expireLoop removes expired attributes and OAuth access tokens until ctx
+// is done.
 func (s *Server) expireLoop(ctx context.Context) {
 	t := time.NewTicker(expiryInterval)
 	defer t.Stop()
@@ -129,6 +130,9 @@ func (s *Server) expireLoop(ctx context.Context) {
 		case <-t.C:
 			if _, err := s.svc.ExpireAttributes(ctx, s.tailnet.ID); err != nil && ctx.Err() == nil {
 				s.log.Error("expiring attributes", "err", err)
+			}
+			if _, err := s.svc.PurgeAccessTokens(ctx, s.tailnet.ID); err != nil && ctx.Err() == nil {
+				s.log.Error("purging expired access tokens", "err", err)
 			}
 		}
 	}

@@ -118,11 +118,41 @@ func (s *Service) IssueAccessToken(ctx context.Context, client postern.Key, scop
 	now := s.now().UTC()
 	k := postern.Key{
 		TailnetID: client.TailnetID, UserID: client.UserID, Type: postern.KeyTypeAPI,
-		Description: "oauth:" + client.ID, Created: now, Expires: now.Add(AccessTokenLifetime), Scopes: scopes,
+		Description: accessTokenPrefix + client.ID, Created: now, Expires: now.Add(AccessTokenLifetime), Scopes: scopes,
 	}
 	text := keys.Mint(&k)
 	if err := s.store.CreateKey(ctx, &k); err != nil {
 		return "", k, fmt.Errorf("issuing an access token for OAuth client %s: %w", client.ID, err)
 	}
 	return text, k, nil
+}
+
+// accessTokenPrefix starts the description of an OAuth access token, which
+// is stored as an API key limited to its scopes.
+const accessTokenPrefix = "oauth:"
+
+// IsAccessToken reports whether k is an OAuth access token rather than a
+// key someone created; listings leave tokens out.
+func IsAccessToken(k postern.Key) bool {
+	return k.Type == postern.KeyTypeAPI && strings.HasPrefix(k.Description, accessTokenPrefix)
+}
+
+// PurgeAccessTokens deletes OAuth access tokens that expired before now,
+// which can never be used again, so the keys table does not grow by one
+// row per token request forever.
+func (s *Service) PurgeAccessTokens(ctx context.Context, tailnetID string) (int, error) {
+	ks, err := s.store.Keys(ctx, tailnetID)
+	if err != nil {
+		return 0, fmt.Errorf("listing keys: %w", err)
+	}
+	now, n := s.now(), 0
+	for _, k := range ks {
+		if IsAccessToken(k) && !k.Expires.After(now) {
+			if err := s.store.DeleteKey(ctx, k.ID); err != nil && !postern.IsNotFound(err) {
+				return n, fmt.Errorf("deleting expired access token %s: %w", k.ID, err)
+			}
+			n++
+		}
+	}
+	return n, nil
 }

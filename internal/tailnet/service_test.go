@@ -232,3 +232,28 @@ func TestCreateKeyRules(t *testing.T) {
 		t.Errorf("default expiry: got %v, want 90 days", k.Expires)
 	}
 }
+
+func TestAccessTokensArePurgedAfterExpiry(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := context.Background()
+	owner, _, _ := f.svc.Owner(ctx, ac, f.tn.ID)
+	_, client, err := f.svc.CreateKey(ctx, ac, f.tn.ID, tailnet.KeyRequest{Type: postern.KeyTypeClient, UserID: owner.ID, Scopes: []string{"devices:core:read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := f.svc.IssueAccessToken(ctx, client, client.Scopes)
+	if err != nil || !tailnet.IsAccessToken(tok) || tailnet.IsAccessToken(client) {
+		t.Fatalf("IssueAccessToken: got %+v, %v; want a token told apart from its client", tok, err)
+	}
+	if n, err := f.svc.PurgeAccessTokens(ctx, f.tn.ID); err != nil || n != 0 {
+		t.Errorf("purge before expiry: got %d, %v; want 0", n, err)
+	}
+	f.now = f.now.Add(tailnet.AccessTokenLifetime)
+	if n, err := f.svc.PurgeAccessTokens(ctx, f.tn.ID); err != nil || n != 1 {
+		t.Errorf("purge at expiry: got %d, %v; want 1", n, err)
+	}
+	ks, _ := f.st.Keys(ctx, f.tn.ID)
+	if len(ks) != 1 || ks[0].ID != client.ID {
+		t.Errorf("keys after purge: got %d, want only the OAuth client", len(ks))
+	}
+}
