@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -62,17 +61,13 @@ var _ integrations.Source = (*Client)(nil)
 // the API client cfg.ClientID and secret cfg.Secret. A non-empty
 // cfg.TenantID is sent as member_cid, for MSSP parent tenants.
 func New(cfg integrations.Config) (*Client, error) {
-	if cfg.ClientID == "" || cfg.Secret == "" {
+	if cfg.ClientID == "" {
 		return nil, postern.Errorf(postern.EINVALID, "falcon: an API client id and secret are required")
 	}
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, postern.Errorf(postern.EINVALID, "falcon: invalid API URL %q", cfg.BaseURL)
+	if err := cfg.Check("falcon", "API URL", "an API client id and secret"); err != nil {
+		return nil, err
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := cfg.ProviderLogger(postern.ProviderFalcon)
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -88,7 +83,7 @@ func New(cfg integrations.Config) (*Client, error) {
 	return &Client{
 		cfg:  cfg,
 		base: strings.TrimRight(cfg.BaseURL, "/"),
-		log:  log.With("provider", postern.ProviderFalcon),
+		log:  log,
 		now:  now,
 		own:  own,
 

@@ -38,17 +38,10 @@ type Client struct {
 // New returns a client for the Fleet server at cfg.BaseURL that
 // authenticates with the API token cfg.Secret.
 func New(cfg integrations.Config) (*Client, error) {
-	if cfg.BaseURL == "" {
-		return nil, postern.Errorf(postern.EINVALID, "fleet: the server URL is required")
+	if err := cfg.Check("fleet", "server URL", "an API token"); err != nil {
+		return nil, err
 	}
-	if cfg.Secret == "" {
-		return nil, postern.Errorf(postern.EINVALID, "fleet: an API token is required")
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Client{cfg: cfg, log: log.With("provider", postern.ProviderFleet)}, nil
+	return &Client{cfg: cfg, log: cfg.ProviderLogger(postern.ProviderFleet)}, nil
 }
 
 type hostsPage struct {

@@ -39,17 +39,10 @@ type Client struct {
 // https://acme.api.kandji.io) that authenticates with the API token
 // cfg.Secret.
 func New(cfg integrations.Config) (*Client, error) {
-	if cfg.BaseURL == "" {
-		return nil, postern.Errorf(postern.EINVALID, "kandji: the API URL is required")
+	if err := cfg.Check("kandji", "API URL", "an API token"); err != nil {
+		return nil, err
 	}
-	if cfg.Secret == "" {
-		return nil, postern.Errorf(postern.EINVALID, "kandji: an API token is required")
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Client{cfg: cfg, log: log.With("provider", postern.ProviderKandji)}, nil
+	return &Client{cfg: cfg, log: cfg.ProviderLogger(postern.ProviderKandji)}, nil
 }
 
 // device is the part of a Kandji device Postern uses. "user" is left out

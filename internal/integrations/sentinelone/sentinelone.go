@@ -62,22 +62,14 @@ var _ integrations.Source = (*Client)(nil)
 // New returns a client for the console at cfg.BaseURL, authenticating
 // with the API token cfg.Secret.
 func New(cfg integrations.Config) (*Client, error) {
-	if cfg.Secret == "" {
-		return nil, postern.Errorf(postern.EINVALID, "sentinelone: an API token is required")
-	}
-	base, err := url.Parse(cfg.BaseURL)
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, postern.Errorf(postern.EINVALID, "sentinelone: invalid console URL %q", cfg.BaseURL)
+	if err := cfg.Check("sentinelone", "console URL", "an API token"); err != nil {
+		return nil, err
 	}
 	root := strings.TrimSuffix(strings.TrimRight(cfg.BaseURL, "/"), apiPrefix)
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	return &Client{
 		cfg:      cfg,
 		agents:   root + apiPrefix + "/agents",
-		log:      log.With("provider", postern.ProviderSentinelOne),
+		log:      cfg.ProviderLogger(postern.ProviderSentinelOne),
 		pageSize: pageSize,
 	}, nil
 }
