@@ -16,7 +16,7 @@ func policyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("policy "+sub, "policy "+sub+" FILE [--topology TOPOLOGY.json]", stderr)
-	topo := fs.String("topology", "", "a topology (users and nodes, in the conformance vectors' format)")
+	topo := fs.String("topology", "", "a topology (users and nodes, in the conformance vectors' format: internal/policy/testdata/conformance)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
