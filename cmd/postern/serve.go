@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/postern/postern/internal/realip"
 	"github.com/postern/postern/internal/server"
 )
 
@@ -27,8 +28,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		cfg.SyncInterval = d
 	}
 	fs.Var(durationFlag{&cfg.SyncInterval}, "sync-interval", "how often posture integrations sync (env POSTERN_SYNC_INTERVAL)")
+	proxies := fs.String("trusted-proxies", env("POSTERN_TRUSTED_PROXIES", ""),
+		"comma-separated addresses or CIDR prefixes of TLS-terminating proxies whose X-Forwarded-For is believed (env POSTERN_TRUSTED_PROXIES)")
 	logLevel := fs.String("log-level", env("POSTERN_LOG_LEVEL", "info"), "debug, info, warn or error (env POSTERN_LOG_LEVEL)")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if cfg.TrustedProxies, err = realip.ParsePrefixes(*proxies); err != nil {
 		return err
 	}
 	var level slog.Level

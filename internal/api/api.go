@@ -17,6 +17,7 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/policy"
+	"github.com/postern/postern/internal/realip"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/tailnet"
 )
@@ -34,6 +35,9 @@ type Config struct {
 	Syncer Syncer
 	// Registrar approves interactive logins; nil lists none.
 	Registrar Registrar
+	// Proxies says which peers may report a client's address in
+	// X-Forwarded-For; nil trusts none.
+	Proxies *realip.Resolver
 }
 
 // Decider answers whether a device may reach an address, and why.

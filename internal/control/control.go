@@ -30,6 +30,7 @@ import (
 	"tailscale.com/types/key"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/realip"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -91,6 +92,9 @@ type Config struct {
 	// STUNAddr, if set (e.g. ":3478"), is a UDP address to serve STUN on,
 	// advertised in the DERP map.
 	STUNAddr string
+	// Proxies says which peers may report a client's address in
+	// X-Forwarded-For; nil trusts none.
+	Proxies *realip.Resolver
 }
 
 // Server is the control server. Create it with New.

@@ -40,6 +40,7 @@ func (s *Server) startPlanes(ctx context.Context) error {
 		Logger:     s.log,
 		Now:        s.cfg.Now,
 		BaseDomain: baseDomain,
+		Proxies:    s.proxies,
 		OnHostinfo: func(id int64, attrs map[string]postern.Value) {
 			s.setNodeAttributes(id, attrs)
 		},

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/postern/postern/internal/api"
 	"github.com/postern/postern/internal/control"
 	"github.com/postern/postern/internal/netmap"
+	"github.com/postern/postern/internal/realip"
 	"github.com/postern/postern/internal/secret"
 	"github.com/postern/postern/internal/store"
 	postsync "github.com/postern/postern/internal/sync"
@@ -39,8 +41,11 @@ type Config struct {
 	Database     string        // "" = SQLite in DataDir; "postgres://..." = PostgreSQL
 	SecretKey    string        // POSTERN_SECRET_KEY; "" = <DataDir>/secret.key
 	SyncInterval time.Duration // default 15m
-	Logger       *slog.Logger  // default: discard
-	Now          func() time.Time
+	// TrustedProxies are the peers (TLS-terminating proxies, load
+	// balancers) whose X-Forwarded-For is believed; empty trusts none.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger // default: discard
+	Now            func() time.Time
 }
 
 // Server is a running Postern.
@@ -57,6 +62,7 @@ type Server struct {
 	control *control.Server
 	syncer  *postsync.Engine
 	console *web.Console
+	proxies *realip.Resolver   // from cfg.TrustedProxies
 	cancel  context.CancelFunc // stops background loops
 	metrics *prometheus.Registry
 	done    chan error // receives the HTTP server's exit
@@ -66,7 +72,7 @@ type Server struct {
 // error nothing is left running or half-created.
 func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	cfg = withDefaults(cfg)
-	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan error, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan error, 1), proxies: realip.New(cfg.TrustedProxies)}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -116,7 +122,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.stopPlanes()
 		}
 	}()
-	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, Syncer: s.syncer, Registrar: s.control, BaseDomain: baseDomain})
+	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, Syncer: s.syncer, Registrar: s.control, BaseDomain: baseDomain, Proxies: s.proxies})
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(s))
