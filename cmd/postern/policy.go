@@ -35,24 +35,24 @@ func policyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer f.Close()
 		topology = f
 	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("reading policy: %w", err)
+	}
 	switch sub {
 	case "check":
-		if err := policy.CheckFile(file); err != nil {
+		if err := policy.CheckFile(file, text); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", file)
 	case "test":
-		if err := policy.TestFile(file, topology); err != nil {
+		if err := policy.TestFile(file, text, topology); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: ok, tests pass\n", file)
 	case "filters":
 		if topology == nil {
 			return fmt.Errorf("policy filters needs --topology TOPOLOGY.json")
-		}
-		text, err := os.ReadFile(file)
-		if err != nil {
-			return fmt.Errorf("reading policy: %w", err)
 		}
 		p, err := policy.Parse(text)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"sort"
 	"strings"
 
@@ -50,28 +49,21 @@ func fileError(path string, err error) error {
 	return fe
 }
 
-// CheckFile parses and validates the policy file at path, offline. Errors
-// come as a *FileError of "file:line:col: message" lines.
-func CheckFile(path string) error {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("checking policy: %w", err)
-	}
+// CheckFile parses and validates text, the policy file read from path,
+// offline. Errors come as a *FileError of "file:line:col: message" lines.
+func CheckFile(path string, text []byte) error {
 	if _, err := Parse(text); err != nil {
 		return fileError(path, err)
 	}
 	return nil
 }
 
-// TestFile validates the policy file at path and runs its tests block,
-// offline, against the topology read from topology (the conformance
-// vectors' users/nodes JSON). With a nil topology it invents one: a user
-// for every email the policy names and a device for each user and tag.
-func TestFile(path string, topology io.Reader) error {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("testing policy: %w", err)
-	}
+// TestFile validates text, the policy file read from path, and runs its
+// tests block, offline, against the topology read from topology (the
+// conformance vectors' users/nodes JSON). With a nil topology it invents
+// one: a user for every email the policy names and a device for each user
+// and tag.
+func TestFile(path string, text []byte, topology io.Reader) error {
 	p, err := Parse(text)
 	if err != nil {
 		return fileError(path, err)

@@ -4,32 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"tailscale.com/tailcfg"
 )
 
-func writeFile(t *testing.T, text string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "policy.hujson")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func TestCheckFile(t *testing.T) {
 	t.Run("valid", func(t *testing.T) {
-		if err := CheckFile(writeFile(t, posturePolicy)); err != nil {
+		if err := CheckFile("policy.hujson", []byte(posturePolicy)); err != nil {
 			t.Errorf("CheckFile: got %v, want nil", err)
 		}
 	})
 	t.Run("errors carry file:line:col", func(t *testing.T) {
-		path := writeFile(t, "{\n  \"acls\": [{\"action\": \"accept\", \"src\": [\"tag:nope\"], \"dst\": [\"x\"]}]\n}")
-		err := CheckFile(path)
+		path := "dir/policy.hujson"
+		err := CheckFile(path, []byte("{\n  \"acls\": [{\"action\": \"accept\", \"src\": [\"tag:nope\"], \"dst\": [\"x\"]}]\n}"))
 		var fe *FileError
 		if !errors.As(err, &fe) || len(fe.Lines) != 2 {
 			t.Fatalf("CheckFile: got %v, want a FileError with 2 lines", err)
@@ -44,11 +33,11 @@ func TestTestFile(t *testing.T) {
 	text := `{"tagOwners": {"tag:db": []},
   "acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:db:5432"]}],
   "tests": [{"src": "alice@example.com", "accept": ["tag:db:5432"], "deny": ["tag:db:22"]}]}`
-	if err := TestFile(writeFile(t, text), nil); err != nil {
+	if err := TestFile("policy.hujson", []byte(text), nil); err != nil {
 		t.Errorf("TestFile with a synthetic topology: got %v, want nil", err)
 	}
 	bad := strings.Replace(text, `"deny": ["tag:db:22"]`, `"deny": ["tag:db:5432"]`, 1)
-	err := TestFile(writeFile(t, bad), nil)
+	err := TestFile("policy.hujson", []byte(bad), nil)
 	if err == nil || !strings.Contains(err.Error(), ":3:13: test(s) failed") || !strings.Contains(err.Error(), "want: Drop, got: Accept") {
 		t.Errorf("TestFile failing: got %v, want a positioned test(s) failed", err)
 	}
