@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -58,8 +59,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("no command given")
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd != "serve" && cmd != "version" && len(rest) > 0 && isHelp(rest[0]) {
+		// "postern policy --help": the command group's lines of the usage.
+		fmt.Fprint(stdout, groupUsage(cmd))
+		return nil
+	}
 	sub := func(want string) ([]string, error) {
 		if len(rest) == 0 || rest[0] != want {
+			fmt.Fprint(stderr, groupUsage(cmd))
 			return nil, fmt.Errorf("usage: postern %s %s (see 'postern -h')", cmd, want)
 		}
 		return rest[1:], nil
@@ -98,4 +105,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "--help", "-help":
+		return true
+	}
+	return false
+}
+
+// groupUsage is the part of the usage about one command group ("policy"),
+// or the whole usage for a command it does not know.
+func groupUsage(cmd string) string {
+	var b strings.Builder
+	b.WriteString("Usage:\n")
+	lines := strings.Split(usage, "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "  postern "+cmd+" ") {
+			continue
+		}
+		b.WriteString(l + "\n")
+		// A continuation line (deeper indent) belongs to the line above.
+		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "                ") {
+			b.WriteString(lines[i+1] + "\n")
+		}
+	}
+	if b.Len() == len("Usage:\n") {
+		return usage
+	}
+	b.WriteString("\nRun 'postern " + cmd + " SUBCOMMAND -h' for its flags.\n")
+	return b.String()
 }

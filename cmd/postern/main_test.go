@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -103,5 +105,65 @@ func TestPolicyCommands(t *testing.T) {
 	out, _, err := runCmd(t, "policy", "filters", good, "--topology", topo)
 	if err != nil || !strings.Contains(out, `"web"`) || !strings.Contains(out, `"100.64.0.1"`) || !strings.Contains(out, `"First": 443`) {
 		t.Errorf("filters: got %s, %v; want web's filter admitting 100.64.0.1 on 443", out, err)
+	}
+}
+
+// TestEveryHelpExitsZero runs each command and command group with --help:
+// each must print usage and report no error (main exits 0 on flag.ErrHelp).
+func TestEveryHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"help"}, {"serve", "--help"}, {"version", "--help"},
+		{"user", "--help"}, {"user", "create", "--help"},
+		{"apikey", "--help"}, {"apikey", "create", "--help"},
+		{"authkey", "-h"}, {"authkey", "create", "--help"},
+		{"admin", "--help"}, {"admin", "login-link", "--help"},
+		{"policy", "--help"}, {"policy", "check", "--help"}, {"policy", "test", "--help"}, {"policy", "filters", "--help"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, errOut, err := runCmd(t, args...)
+			if err != nil && !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("got error %v, want none or flag.ErrHelp", err)
+			}
+			if !strings.Contains(out+errOut, "Usage") && !strings.Contains(out, "postern") {
+				t.Errorf("got stdout %q stderr %q, want a usage text", out, errOut)
+			}
+		})
+	}
+	_, errOut, _ := runCmd(t, "policy", "filters", "--help")
+	if !strings.Contains(errOut, "policy filters FILE --topology TOPOLOGY.json") || strings.Contains(errOut, "[--topology") {
+		t.Errorf("policy filters --help: got %q, want --topology shown as required", errOut)
+	}
+}
+
+// TestPolicyCLIDocExample runs the topology example of docs/policy-cli.md
+// through "policy filters", so the documented format stays true.
+func TestPolicyCLIDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/policy-cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```json\n")
+	topo, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/policy-cli.md has no ```json block")
+	}
+	dir := t.TempDir()
+	topoPath, policyPath := dir+"/topology.json", dir+"/policy.hujson"
+	policy := `{"tagOwners": {"tag:db": ["ann@example.com"]},
+  "postures": {"posture:managed": ["custom:managed == true"]},
+  "acls": [{"action": "accept", "src": ["autogroup:admin"], "srcPosture": ["posture:managed"], "dst": ["tag:db:5432"]}]}`
+	if err := os.WriteFile(topoPath, []byte(topo), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policyPath, []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, "policy", "filters", policyPath, "--topology", topoPath)
+	if err != nil {
+		t.Fatalf("policy filters with the documented topology: %v", err)
+	}
+	// ann is an admin and her laptop is managed: db admits the laptop.
+	if !strings.Contains(out, `"db"`) || !strings.Contains(out, "100.64.0.1") {
+		t.Errorf("got %s, want db's filter to admit the laptop (100.64.0.1)", out)
 	}
 }

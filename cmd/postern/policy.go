@@ -15,8 +15,14 @@ func policyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("usage: postern policy check|test|filters FILE (see 'postern -h')")
 	}
 	sub, args := args[0], args[1:]
-	fs := newFlagSet("policy "+sub, "policy "+sub+" FILE [--topology TOPOLOGY.json]", stderr)
-	topo := fs.String("topology", "", "a topology (users and nodes, in the conformance vectors' format: internal/policy/testdata/conformance)")
+	synopsis := "policy " + sub + " FILE [--topology TOPOLOGY.json]"
+	topoHelp := "optional: run the tests against this topology instead of one invented from the policy"
+	if sub == "filters" {
+		synopsis = "policy filters FILE --topology TOPOLOGY.json"
+		topoHelp = "required: the users and nodes to compile the filters for"
+	}
+	fs := newFlagSet("policy "+sub, synopsis, stderr)
+	topo := fs.String("topology", "", topoHelp+" (JSON, format in docs/policy-cli.md)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
