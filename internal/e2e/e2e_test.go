@@ -182,7 +182,7 @@ const policy = `{
 	"tagOwners": {"tag:client": ["alice@example.com"], "tag:server": ["alice@example.com"]},
 	"postures": {
 		"posture:jit":   ["custom:jit == true"],
-		"posture:fleet": ["fleet:present == true", "fleetPolicy:disk == true"],
+		"posture:fleet": ["fleet:present == true", "fleetPolicy:disk IS SET"], // presence, as the setup document says
 	},
 	"acls": [
 		{"action": "accept", "src": ["tag:client"], "dst": ["tag:server:*"], "srcPosture": ["posture:jit", "posture:fleet"]},
@@ -281,6 +281,7 @@ func TestPostureEnforcedEndToEnd(t *testing.T) {
 			t.Fatal("the fake has no such policy")
 		}
 		s.api("POST", "/posture/integrations/"+in.ID+"/sync", nil, nil)
+		// A failing policy leaves no fleetPolicy:disk, so "IS SET" denies.
 		waitReach(t, client, target, false, "after the fleet policy failed")
 	})
 

@@ -1,7 +1,7 @@
 // Package fleet is Postern's client for Fleet (fleetdm): it lists every
 // host with its policy results and turns each into a posture record with
-// fleet:present and one fleetPolicy:{name} attribute per policy that a
-// Fleet admin tagged "Tailscale: fleetPolicy:{name}" in its description.
+// fleet:present and fleetPolicy:{name} = true for each passing policy that
+// a Fleet admin tagged "Tailscale: fleetPolicy:{name}" in its description.
 package fleet
 
 import (
@@ -163,23 +163,27 @@ func toRecord(h host, names policyNames, log *slog.Logger) integrations.Record {
 			rec.LastSeen = t
 		}
 	}
+	// Tailscale's setup document adds fleetPolicy:{name} "for each Fleet
+	// policy a device passes" and has admins "check for the presence" of
+	// it: a failing or not-yet-run policy leaves no attribute, since a false
+	// value would satisfy "IS SET". When several policies carry one name, a
+	// single failure withholds it.
+	var failed map[string]bool
 	for _, p := range h.Policies {
-		var v postern.Value
-		switch p.Response {
-		case "pass":
-			v = postern.Bool(true)
-		case "fail":
-			v = postern.Bool(false)
-		default:
-			continue // not run yet: leave the attribute unset
+		if p.Response != "pass" && p.Response != "fail" {
+			continue // not run yet
 		}
 		for _, name := range names.of(p.Description) {
 			key := "fleetPolicy:" + name
-			// A failing policy wins over a passing one with the same name.
-			if old, ok := rec.Attributes[key]; ok && !old.BoolVal() {
-				continue
+			if p.Response == "fail" {
+				if failed == nil {
+					failed = make(map[string]bool)
+				}
+				failed[key] = true
+				delete(rec.Attributes, key)
+			} else if !failed[key] {
+				rec.Attributes[key] = postern.Bool(true)
 			}
-			rec.Attributes[key] = v
 		}
 	}
 	return rec

@@ -92,7 +92,6 @@ func TestFetchAttributes(t *testing.T) {
 		want := map[string]postern.Value{
 			"fleet:present":             postern.Bool(true),
 			"fleetPolicy:diskEncrypted": postern.Bool(true),
-			"fleetPolicy:gatekeeper":    postern.Bool(false),
 			"fleetPolicy:a_1":           postern.Bool(true),
 			"fleetPolicy:b2":            postern.Bool(true),
 		}
@@ -118,17 +117,25 @@ func TestFetchAttributes(t *testing.T) {
 	})
 }
 
-func TestFetchFailingPolicyWinsOverPassing(t *testing.T) {
-	fake := startFake(t, []fakefleet.Host{{HardwareSerial: "S1", Policies: []fakefleet.Policy{
-		{Name: "p1", Description: "Tailscale: fleetPolicy:hardened", Response: "fail"},
-		{Name: "p2", Description: "Tailscale: fleetPolicy:hardened", Response: "pass"},
-	}}})
+func TestFetchFailingPolicyWithholdsTheAttribute(t *testing.T) {
+	fake := startFake(t, []fakefleet.Host{
+		{HardwareSerial: "S1", Policies: []fakefleet.Policy{
+			{Name: "p1", Description: "Tailscale: fleetPolicy:hardened", Response: "fail"},
+			{Name: "p2", Description: "Tailscale: fleetPolicy:hardened", Response: "pass"},
+		}},
+		{HardwareSerial: "S2", Policies: []fakefleet.Policy{
+			{Name: "p1", Description: "Tailscale: fleetPolicy:hardened", Response: "pass"},
+			{Name: "p2", Description: "Tailscale: fleetPolicy:hardened", Response: "fail"},
+		}},
+	})
 	recs, err := newClient(t, fake, 0).Fetch(context.Background())
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
-	if v := recs[0].Attributes["fleetPolicy:hardened"]; v != postern.Bool(false) {
-		t.Errorf("fleetPolicy:hardened: got %v, want false", v)
+	for _, r := range recs {
+		if v, ok := r.Attributes["fleetPolicy:hardened"]; ok {
+			t.Errorf("%s: fleetPolicy:hardened with one of its two policies failing: got %v, want not set", r.Serials, v)
+		}
 	}
 }
 
