@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fault"
 )
 
 // Error bodies in the Django REST framework shape Kandji uses
@@ -61,20 +64,8 @@ type userJSON struct {
 func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, offset, errBody := paging(q.Get("limit"), q.Get("offset"))
-
-	s.mu.Lock()
-	s.requests++
-	s.mu.Unlock()
-	f := s.faults.ForPage(DevicesPath, offset/max(limit, 1)+1)
-
-	if !s.faults.Wait(r, f) {
-		return
-	}
-	if !s.authorized(w, r) {
-		return
-	}
-	if f != nil && f.Status != 0 {
-		writeFault(w, f)
+	f, ok := s.admit(w, r, DevicesPath, offset/max(limit, 1)+1)
+	if !ok {
 		return
 	}
 	if errBody != "" {
@@ -87,6 +78,29 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeBody(w, http.StatusOK, "application/json", string(f.Cut(body)))
+}
+
+// admit counts a request to the listing at path and decides whether it
+// goes on, answering it otherwise: it waits out the delay of the fault
+// for page, then refuses a missing or unknown token (401), a token not
+// granted path (403), and answers the fault's status. It returns the
+// fault, nil if none, for the caller to cut the body with.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, path string, page int) (*Fault, bool) {
+	s.mu.Lock()
+	s.requests[path]++
+	s.mu.Unlock()
+	f := s.faults.ForPage(fault.Endpoint(path), page)
+	if !s.faults.Wait(r, f) {
+		return nil, false
+	}
+	if !s.authorized(w, r, path) {
+		return nil, false
+	}
+	if f != nil && f.Status != 0 {
+		writeFault(w, f)
+		return nil, false
+	}
+	return f, true
 }
 
 // paging reads limit and offset. limit is required by Kandji's spec and
@@ -159,21 +173,27 @@ func toJSON(d Device) deviceJSON {
 	return j
 }
 
-// authorized checks the Bearer token and answers 401 the way Django REST
-// framework does when it is missing or wrong.
-func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+// authorized checks the Bearer token and its permission to read path,
+// and answers the way Django REST framework does: 401 when the token is
+// missing or unknown, 403 when it lacks the permission.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request, path string) bool {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
 		writeBody(w, http.StatusUnauthorized, "application/json", bodyNoCredentials)
 		return false
 	}
+	token, isBearer := strings.CutPrefix(h, "Bearer ")
 	s.mu.Lock()
-	want := "Bearer " + s.token
+	grant, known := s.tokens[token]
 	s.mu.Unlock()
-	if h != want {
+	if !isBearer || !known {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
 		writeBody(w, http.StatusUnauthorized, "application/json", bodyInvalidToken)
+		return false
+	}
+	if !grant[path] {
+		writeBody(w, http.StatusForbidden, "application/json", bodyForbidden)
 		return false
 	}
 	return true

@@ -1,10 +1,23 @@
 // Package kandji is a fake Kandji (Iru) API for tests and demos. It serves
-// GET /api/v1/devices over real HTTP in Kandji's wire format: Bearer token
-// authentication, limit/offset paging over a bare JSON array that ends
-// with an empty one, "user" as an object or the empty string, and
-// Django REST framework {"detail": "..."} error bodies. A Go API sets
-// devices, flips their values and injects failures. A Server is safe for
-// concurrent use.
+// two device listings over real HTTP in Kandji's wire format, with Bearer
+// token authentication and Django REST framework {"detail": "..."} error
+// bodies:
+//
+//   - GET /api/v1/prism/device_information (PrismPath), Prism's device
+//     information: a {"offset", "limit", "total", "data", "cursor"}
+//     wrapper, paged by an opaque cursor the response carries while more
+//     devices remain (null at the end), or by offset when the request
+//     sends none (offset += limit until data is empty); agent_installed
+//     may be null.
+//   - GET /api/v1/devices (DevicesPath), the device list: limit/offset
+//     paging over a bare JSON array that ends with an empty one, "user" as
+//     an object or the empty string.
+//
+// Kandji grants an API token each endpoint separately; Tailscale's setup
+// document grants Prism > Device information only. The fake keeps, per
+// token, which listings it may read (SetPermissions) and answers 403 on
+// the others, as Kandji does. A Go API sets devices, flips their values
+// and injects failures. A Server is safe for concurrent use.
 package kandji
 
 import (
@@ -19,8 +32,11 @@ import (
 	"github.com/postern/postern/internal/fakes/records"
 )
 
-// DevicesPath is the path of the device listing the fake serves.
-const DevicesPath = "/api/v1/devices"
+// The device listings the fake serves.
+const (
+	PrismPath   = "/api/v1/prism/device_information" // Prism > Device information
+	DevicesPath = "/api/v1/devices"                  // Devices > Device list
+)
 
 // MaxLimit is Kandji's documented hard upper limit on limit.
 const MaxLimit = 300
@@ -33,14 +49,17 @@ type Device struct {
 	Platform       string    // "Mac", "iPad", "iPhone" or "AppleTV"; empty means "Mac"
 	Model          string    // empty means "MacBook Air (M1, 2020)"
 	OSVersion      string    // empty means "14.4.1"
-	LastCheckIn    time.Time // zero means when the device was stored
+	LastCheckIn    time.Time // zero means when the device was stored; also Prism's last_collected_at
 	User           *User     // nil is sent as "", as Kandji does for unassigned devices
 	MDMEnabled     bool
 	AgentInstalled bool
-	AgentVersion   string // empty means "4.5.9 (5160)" when the agent is installed
-	IsMissing      bool
-	IsRemoved      bool
-	Tags           []string
+	// AgentNotReported sends Prism's agent_installed as null, as Prism
+	// does for devices whose agent status it has not collected.
+	AgentNotReported bool
+	AgentVersion     string // empty means "4.5.9 (5160)" when the agent is installed
+	IsMissing        bool
+	IsRemoved        bool
+	Tags             []string
 }
 
 // User is the person a device is assigned to.
@@ -58,17 +77,25 @@ type Server struct {
 
 	devices *records.Set[string, Device]
 
-	mu       sync.Mutex
-	token    string
-	requests int
+	mu sync.Mutex
+	// tokens maps each accepted API token to the listing paths it may
+	// read; a token missing here gets 401, a path missing from its set 403.
+	tokens map[string]map[string]bool
+	// noCursor makes Prism page by offset only, leaving cursor null.
+	noCursor bool
+	requests map[string]int // listing path -> requests that reached it
 }
 
-// NewServer starts a fake Kandji API that accepts the API token token.
+// NewServer starts a fake Kandji API that accepts the API token token and
+// lets it read both listings.
 func NewServer(token string) *Server {
-	s := &Server{token: token, devices: newDevices()}
+	s := &Server{devices: newDevices(), requests: make(map[string]int)}
+	s.tokens = map[string]map[string]bool{token: allPaths()}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+DevicesPath, s.serveDevices)
-	mux.HandleFunc("GET "+DevicesPath+"/{$}", s.serveDevices) // tolerate a trailing slash
+	for path, serve := range map[string]http.HandlerFunc{PrismPath: s.servePrism, DevicesPath: s.serveDevices} {
+		mux.HandleFunc("GET "+path, serve)
+		mux.HandleFunc("GET "+path+"/{$}", serve) // tolerate a trailing slash
+	}
 	mux.HandleFunc("/", serveNotFound)
 	s.ts = httptest.NewServer(mux)
 	return s
@@ -83,13 +110,40 @@ func (s *Server) Close() {
 	s.ts.Close()
 }
 
-// SetToken replaces the accepted API token; requests with the old one then
-// fail with 401, as after a token is revoked.
+// SetToken replaces every accepted API token with token, which may read
+// both listings; requests with an old one then fail with 401, as after a
+// token is revoked.
 func (s *Server) SetToken(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.token = token
+	s.tokens = map[string]map[string]bool{token: allPaths()}
 }
+
+// SetPermissions accepts token, in addition to the tokens already
+// accepted, and lets it read exactly the listings paths (PrismPath,
+// DevicesPath), replacing what it could read before. A token set up as
+// Tailscale's setup document says reads PrismPath only; with no paths,
+// the token authenticates but may read nothing.
+func (s *Server) SetPermissions(token string, paths ...string) {
+	grant := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		grant[p] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[token] = grant
+}
+
+// SetCursorPaging turns Prism's cursor on (the default) or off. Off, the
+// response's cursor is always null and clients page by offset, as with a
+// Kandji that predates cursors.
+func (s *Server) SetCursorPaging(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noCursor = !on
+}
+
+func allPaths() map[string]bool { return map[string]bool{PrismPath: true, DevicesPath: true} }
 
 // SetDevices replaces every device and returns them as stored, with
 // assigned ids.
@@ -126,10 +180,18 @@ func (s *Server) Update(id string, change func(*Device)) bool { return s.devices
 // RemoveDevice deletes the device with id.
 func (s *Server) RemoveDevice(id string) { s.devices.Remove(id) }
 
-// Requests returns how many requests reached the devices endpoint,
-// including refused and failed ones.
+// Requests returns how many requests reached either listing, including
+// refused and failed ones.
 func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.requests
+	return s.requests[PrismPath] + s.requests[DevicesPath]
+}
+
+// RequestsTo returns how many requests reached the listing at path
+// (PrismPath or DevicesPath), including refused and failed ones.
+func (s *Server) RequestsTo(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[path]
 }
