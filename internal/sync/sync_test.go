@@ -14,7 +14,6 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
-	fakekandji "github.com/postern/postern/internal/fakes/kandji"
 	"github.com/postern/postern/internal/integrations"
 	"github.com/postern/postern/internal/integrations/fleet"
 	"github.com/postern/postern/internal/store"
@@ -357,42 +356,5 @@ func TestDeleteIntegrationRemovesAttributes(t *testing.T) {
 	}
 	if _, err := e.eng.Sync(e.ctx, e.in.ID); !postern.IsNotFound(err) {
 		t.Errorf("Sync of a deleted integration: got %v, want not found", err)
-	}
-}
-
-func TestDefaultSourceKandji(t *testing.T) {
-	ctx := context.Background()
-	st := storetest.New(t)
-	tn := storetest.NewTailnet(t, st)
-	svc := tailnet.New(st, slog.New(slog.DiscardHandler), nil)
-	d := postern.Device{TailnetID: tn.ID, Name: "mac", Hostname: "mac", PostureIdentity: postern.PostureIdentity{SerialNumbers: []string{"FVHHFKF7Q6L4"}}}
-	if err := st.CreateDevice(ctx, &d); err != nil {
-		t.Fatal(err)
-	}
-	fake := fakekandji.NewServer(token)
-	defer fake.Close()
-	fake.SetDevices([]fakekandji.Device{{SerialNumber: "FVHHFKF7Q6L4", MDMEnabled: true}})
-	url, tok := fake.URL(), token
-	in, err := svc.CreateIntegration(ctx, admin, tn.ID, postern.ProviderKandji, tailnet.IntegrationConfig{CloudID: &url, ClientSecret: &tok})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := postsync.New(postsync.Config{Tailnet: svc, TailnetID: tn.ID, Retry: fastRetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eng.Sync(ctx, in.ID); err != nil {
-		t.Fatalf("Sync: %v", err)
-	}
-	as, err := st.Attributes(ctx, d.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]postern.Value{}
-	for _, a := range as {
-		got[a.Key] = a.Value
-	}
-	if got["kandji:mdmEnabled"] != yes || got["kandji:agentInstalled"] != no {
-		t.Errorf("attributes: got %v, want kandji:mdmEnabled true, kandji:agentInstalled false", got)
 	}
 }
