@@ -19,7 +19,7 @@ const token = "kandji-api-token"
 
 var fastRetry = integrations.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}
 
-func newClient(t *testing.T, baseURL string, limit int) *kandji.Client {
+func newClient(t testing.TB, baseURL string, limit int) *kandji.Client {
 	t.Helper()
 	c, err := kandji.New(integrations.Config{BaseURL: baseURL, Secret: token, Retry: fastRetry})
 	if err != nil {
