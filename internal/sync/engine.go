@@ -52,9 +52,12 @@ type Config struct {
 
 	// Sources builds vendor clients; nil means DefaultSource.
 	Sources SourceFunc
-	// HTTP and Retry are handed to the vendor clients; zero values mean
-	// the clients' defaults.
-	HTTP  *http.Client
+	// HTTP is handed to the vendor clients; nil means one
+	// integrations.NewClient shared by every sync, which refuses
+	// link-local, metadata and (unless named) loopback addresses.
+	HTTP *http.Client
+	// Retry is handed to the vendor clients; the zero value means
+	// integrations.DefaultRetry.
 	Retry integrations.RetryPolicy
 
 	Logger *slog.Logger     // nil means discard
@@ -96,6 +99,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Sources == nil {
 		cfg.Sources = DefaultSource
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = integrations.NewClient()
 	}
 	e := &Engine{
 		cfg:       cfg,
@@ -255,9 +261,8 @@ func (e *Engine) start(ctx context.Context, id string) {
 	go func() {
 		defer e.wg.Done()
 		for {
-			if _, err := e.Sync(ctx, id); err != nil && !postern.IsNotFound(err) {
-				e.log.Warn("posture sync failed", "integration_id", id, "err", err)
-			}
+			// Sync logs its own failures, the vendor's secret redacted.
+			_, _ = e.Sync(ctx, id)
 			e.mu.Lock()
 			again := e.pending[id] && ctx.Err() == nil
 			delete(e.pending, id)
