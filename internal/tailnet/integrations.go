@@ -2,7 +2,6 @@ package tailnet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -103,10 +102,18 @@ func integrationOf(ctx context.Context, q store.Queries, tailnetID, id string) (
 	return in, err
 }
 
-// ErrSecretRequired is the cause of the EINVALID error UpdateIntegration
-// returns when cloudId moves the integration to another host without
-// the secret being given again.
-var ErrSecretRequired = errors.New("the secret is required again when the vendor host changes")
+// SecretRequiredError is the cause of the EINVALID error
+// UpdateIntegration returns when cloudId moves the integration to
+// another origin without the secret being given again. From and To are
+// the base URLs' scheme://host[:port]; From is empty when the stored
+// cloudId is no longer valid.
+type SecretRequiredError struct {
+	From, To string
+}
+
+func (e *SecretRequiredError) Error() string {
+	return "the secret is required again when the vendor host changes"
+}
 
 // UpdateIntegration changes an integration's configuration; an omitted
 // secret is kept, but only while the vendor API stays on the same
@@ -145,7 +152,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, ac audit.Context, tailn
 	return in, nil
 }
 
-// sameVendorHost returns an EINVALID error wrapping ErrSecretRequired
+// sameVendorHost returns an EINVALID error wrapping *SecretRequiredError
 // unless cloudIDs old and new resolve to the same origin (scheme, host
 // and port). new must be valid; an old one that no longer is (saved
 // under looser rules) counts as another host.
@@ -158,18 +165,22 @@ func sameVendorHost(provider, old, new string) error {
 	if err != nil {
 		return fmt.Errorf("parsing base URL %q: %w", newBase, err)
 	}
-	from := "a host Postern no longer accepts"
+	cause := &SecretRequiredError{To: newURL.Scheme + "://" + newURL.Host}
 	if oldBase, err := integrations.BaseURL(provider, old); err == nil {
 		if oldURL, err := url.Parse(oldBase); err == nil {
 			if integrations.Origin(oldURL) == integrations.Origin(newURL) {
 				return nil
 			}
-			from = oldURL.Scheme + "://" + oldURL.Host
+			cause.From = oldURL.Scheme + "://" + oldURL.Host
 		}
 	}
-	return &postern.Error{Code: postern.EINVALID, Err: ErrSecretRequired, Message: fmt.Sprintf(
+	from := cause.From
+	if from == "" {
+		from = "a host Postern no longer accepts"
+	}
+	return &postern.Error{Code: postern.EINVALID, Err: cause, Message: fmt.Sprintf(
 		"clientSecret is required when cloudId changes the host (from %s to %s): the stored secret is only sent to the host it was given for",
-		from, newURL.Scheme+"://"+newURL.Host)}
+		from, cause.To)}
 }
 
 // DeleteIntegration removes an integration and every attribute it wrote.

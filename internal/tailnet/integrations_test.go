@@ -96,8 +96,12 @@ func TestUpdateIntegrationHostNeedsSecret(t *testing.T) {
 				t.Run("refused/"+tc.name, func(t *testing.T) {
 					before, beforeRow := mustIntegration(t, st, tc.in.ID), integrationRow(t, db, tc.in.ID)
 					_, err := svc.UpdateIntegration(ctx, ac, tn.ID, tc.in.ID, tailnet.IntegrationConfig{CloudID: ptr(tc.cloud), TenantID: ptr("t2")})
-					if postern.ErrorCode(err) != postern.EINVALID || !errors.Is(err, tailnet.ErrSecretRequired) {
-						t.Fatalf("UpdateIntegration to %q without the secret: got %v, want EINVALID wrapping ErrSecretRequired", tc.cloud, err)
+					var sre *tailnet.SecretRequiredError
+					if postern.ErrorCode(err) != postern.EINVALID || !errors.As(err, &sre) {
+						t.Fatalf("UpdateIntegration to %q without the secret: got %v, want EINVALID wrapping a *SecretRequiredError", tc.cloud, err)
+					}
+					if sre.From == "" || sre.To == "" || sre.From == sre.To {
+						t.Errorf("SecretRequiredError: got from %q to %q, want two different origins", sre.From, sre.To)
 					}
 					if msg := postern.ErrorMessage(err); !strings.Contains(msg, "clientSecret is required when cloudId changes the host") {
 						t.Errorf("message: got %q, want it to say the secret is required for a new host", msg)
