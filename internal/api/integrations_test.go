@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -231,13 +232,28 @@ func TestIntegrationStatusHidesVendorBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	asAuditor := &env{srv: e.srv, key: key}
+	clientID, clientSecret := createClient(t, e, "feature_settings:read")
+	resp, err := http.PostForm(e.srv.URL()+"/api/v2/oauth/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {clientID}, "client_secret": {clientSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if tok.AccessToken == "" {
+		t.Fatalf("OAuth token: got status %d and no access_token", resp.StatusCode)
+	}
+	asReadScope := &env{srv: e.srv, key: tok.AccessToken}
 
 	const want = `"error":"Fleet answered 400 Bad Request."`
 	if st := waitForStatus(t, e, in.ID); st.Error != "Fleet answered 400 Bad Request." {
 		t.Fatalf("status error: got %q, want the short sentence", st.Error)
 	}
 	for _, path := range []string{"/api/v2/posture/integrations/" + in.ID, "/api/v2/tailnet/-/posture/integrations"} {
-		for name, who := range map[string]*env{"owner": e, "auditor": asAuditor} {
+		for name, who := range map[string]*env{"owner": e, "auditor": asAuditor, "feature_settings:read token": asReadScope} {
 			code, body := who.raw(t, "GET", path, "")
 			if code != 200 || !strings.Contains(body, want) || strings.Contains(body, "hunter2") {
 				t.Errorf("GET %s as %s: got %d %s, want the short status without the vendor's body", path, name, code, body)

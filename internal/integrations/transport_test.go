@@ -225,3 +225,25 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestCheckRedirect(t *testing.T) {
+	for _, tc := range []struct {
+		from, to string
+		ok       bool
+	}{
+		{"https://fleet.example.com/a", "https://fleet.example.com/b", true},
+		{"https://fleet.example.com/a", "https://FLEET.example.com:443/b", true},
+		{"https://fleet.example.com/a", "http://fleet.example.com/b", false},
+		{"https://fleet.example.com/a", "https://fleet.example.com:8443/b", false},
+		{"https://fleet.example.com/a", "https://169.254.169.254/latest/meta-data", false},
+		{"http://127.0.0.1:8080/a", "http://10.0.0.1:8080/a", false},
+	} {
+		req := &http.Request{URL: mustURL(t, tc.to)}
+		via := []*http.Request{{URL: mustURL(t, tc.from)}}
+		err := CheckRedirect(req, via)
+		var re *RedirectError
+		if tc.ok && err != nil || !tc.ok && !errors.As(err, &re) {
+			t.Errorf("CheckRedirect(%s -> %s): got %v, want ok %v", tc.from, tc.to, err, tc.ok)
+		}
+	}
+}
