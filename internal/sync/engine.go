@@ -73,6 +73,7 @@ type Engine struct {
 	trigger chan string   // SyncNow requests
 	wake    chan struct{} // a sync ended: look at the schedule again
 	wg      gosync.WaitGroup
+	ownHTTP bool // cfg.HTTP is the engine's own: Run closes its idle connections
 
 	mu        gosync.Mutex
 	running   map[string]bool      // integrations with a sync in flight
@@ -100,13 +101,15 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Sources == nil {
 		cfg.Sources = DefaultSource
 	}
-	if cfg.HTTP == nil {
+	ownHTTP := cfg.HTTP == nil
+	if ownHTTP {
 		cfg.HTTP = integrations.NewClient()
 	}
 	e := &Engine{
 		cfg:       cfg,
 		log:       cfg.Logger,
 		now:       cfg.Now,
+		ownHTTP:   ownHTTP,
 		trigger:   make(chan string, 64),
 		wake:      make(chan struct{}, 1),
 		running:   make(map[string]bool),
@@ -141,6 +144,9 @@ func (e *Engine) SyncNow(id string) {
 // Run schedules syncs until ctx ends, then waits for the syncs in flight
 // to stop and returns nil.
 func (e *Engine) Run(ctx context.Context) error {
+	if e.ownHTTP {
+		defer e.cfg.HTTP.CloseIdleConnections()
+	}
 	defer e.wg.Wait()
 	t := time.NewTimer(0)
 	defer t.Stop()
