@@ -100,7 +100,7 @@ func CheckRedirect(req *http.Request, via []*http.Request) error {
 	if Origin(req.URL) != Origin(first) {
 		return &RedirectError{From: Origin(first), To: Origin(req.URL)}
 	}
-	if len(via) >= maxRedirects {
+	if len(via) > maxRedirects {
 		return &RedirectError{From: Origin(first), TooMany: true}
 	}
 	return nil
