@@ -54,8 +54,30 @@ func apiSuffixes(provider string) []string {
 //   - for Falcon, a region: us-1, us-2, us-3, eu-1, us-gov (or us-gov-1),
 //     us-gov-2.
 //
+// A host that is link-local (169.254.0.0/16, fe80::/10), a cloud metadata
+// service (169.254.169.254, fd00:ec2::254, metadata.google.internal, ...),
+// unspecified, multicast or reserved is refused: see addrRefusal. A name
+// that resolves to such an address is refused when a sync dials it
+// (NewTransport).
+//
 // Errors have code postern.EINVALID and name the bad value.
 func BaseURL(provider, cloudID string) (string, error) {
+	base, err := baseURL(provider, cloudID)
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: %v", cloudID, provider, err)
+	}
+	if r := hostRefusal(u.Hostname()); r != "" {
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: %s is %s; Postern does not send vendor secrets there",
+			strings.TrimSpace(cloudID), provider, u.Hostname(), r)
+	}
+	return base, nil
+}
+
+func baseURL(provider, cloudID string) (string, error) {
 	provider = strings.TrimSpace(provider)
 	cloudID = strings.TrimSpace(cloudID)
 	if provider == "" {
@@ -123,6 +145,8 @@ func validHostPort(s string) bool {
 	host, port := s, ""
 	if h, p, err := net.SplitHostPort(s); err == nil {
 		host, port = h, p
+	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		host = s[1 : len(s)-1] // an IPv6 address in a URL without a port
 	}
 	if port != "" && !validPort(port) {
 		return false
@@ -133,11 +157,29 @@ func validHostPort(s string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	if !strings.Contains(host, ".") || len(host) > 253 {
+	if !strings.Contains(host, ".") || len(host) > 253 || numericTLD(host) {
 		return false
 	}
 	for label := range strings.SplitSeq(strings.TrimSuffix(host, "."), ".") {
 		if !validLabel(label) {
+			return false
+		}
+	}
+	return true
+}
+
+// numericTLD reports whether the last label of host is a number (169.254.169.254.
+// with a trailing dot, or a hex or octal form such as 0xa9.0xfe.0xa9.0xfe): no
+// top-level domain is, and resolvers read such names as IPv4 addresses,
+// around the address checks.
+func numericTLD(host string) bool {
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := strings.ToLower(labels[len(labels)-1])
+	if strings.HasPrefix(last, "0x") {
+		return true
+	}
+	for _, c := range last {
+		if c < '0' || c > '9' {
 			return false
 		}
 	}

@@ -34,6 +34,9 @@ func TestBaseURL(t *testing.T) {
 		{"ip address", "fleet", "10.1.2.3", "https://10.1.2.3"},
 		{"bare ipv6", "fleet", "2001:db8::1", "https://[2001:db8::1]"},
 		{"bare ipv6 with port", "fleet", "[2001:db8::1]:8443", "https://[2001:db8::1]:8443"},
+		{"ipv6 url without port", "fleet", "https://[2001:db8::1]/", "https://[2001:db8::1]"},
+		{"private ip url", "kandji", "https://10.0.0.1:8443", "https://10.0.0.1:8443"},
+		{"https loopback", "fleet", "https://127.0.0.1:8443", "https://127.0.0.1:8443"},
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,6 +66,25 @@ func TestBaseURL(t *testing.T) {
 		{"bad host chars", "fleet", "flee t.example.com", `"flee t.example.com"`},
 		{"bad port", "fleet", "fleet.example.com:99999", `"fleet.example.com:99999"`},
 		{"label dash", "kandji", "-acme.kandji.io", `"-acme.kandji.io"`},
+		// Addresses a vendor secret must never be sent to.
+		{"metadata v4", "fleet", "169.254.169.254", "link-local"},
+		{"metadata v4 https url", "kandji", "https://169.254.169.254/latest", "link-local"},
+		{"metadata v4 http url", "kandji", "http://169.254.169.254", "only allowed for loopback"},
+		{"link-local v4", "fleet", "https://169.254.1.1:8443", "link-local"},
+		{"link-local v6", "fleet", "https://[fe80::1]", "link-local"},
+		{"aws metadata v6", "sentinelone", "https://[fd00:ec2::254]", "metadata"},
+		{"mapped metadata", "fleet", "https://[::ffff:169.254.169.254]", "link-local"},
+		{"nat64 metadata", "fleet", "64:ff9b::a9fe:a9fe", "link-local"},
+		{"alibaba metadata", "fleet", "100.100.100.200", "metadata"},
+		{"gcp metadata name", "fleet", "metadata.google.internal", "metadata service"},
+		{"gcp metadata name url", "falcon", "https://METADATA.google.internal./computeMetadata", "metadata service"},
+		{"unspecified", "fleet", "0.0.0.0", "unspecified"},
+		{"unspecified v6", "fleet", "https://[::]:443", "unspecified"},
+		{"this network", "fleet", "0.1.2.3", "reserved"},
+		{"broadcast", "fleet", "255.255.255.255", "reserved"},
+		{"multicast", "fleet", "239.1.2.3", "multicast"},
+		{"ip with a trailing dot", "fleet", "169.254.169.254.", `"169.254.169.254."`},
+		{"hex ip as a name", "fleet", "0xa9.0xfe.0xa9.0xfe", `"0xa9.0xfe.0xa9.0xfe"`},
 	}
 	for _, tc := range bad {
 		t.Run("bad/"+tc.name, func(t *testing.T) {

@@ -29,11 +29,13 @@ type RetryPolicy struct {
 // DefaultRetry is used when Config.Retry is zero.
 var DefaultRetry = RetryPolicy{Attempts: 4, Base: 500 * time.Millisecond, Max: 30 * time.Second}
 
-// StatusError is a vendor response with an unexpected status.
+// StatusError is a vendor response with an unexpected status. Its
+// message holds the start of the vendor's body, so it belongs in the
+// server log only; Summary gives the sentence a status shows.
 type StatusError struct {
 	Method, URL string
 	Status      int
-	Body        string // the start of the body, for the message
+	Body        string // the start of the body, for the log and the vendor's own error message
 }
 
 func (e *StatusError) Error() string {
@@ -44,12 +46,22 @@ func (e *StatusError) Error() string {
 // bodies can be re-sent) and returns the body of a 2xx response. It
 // retries 408, 429, 5xx and transport errors with bounded backoff, honouring
 // Retry-After (seconds or HTTP date) and X-RateLimit-RetryAfter (epoch
-// seconds). A 401 or 403 returns a *StatusError wrapped with ErrAuth.
+// seconds). A 401 or 403 returns a *StatusError wrapped with ErrAuth. A
+// refused address (*AddressError) or redirect (*RedirectError) is not
+// retried. Redirects are followed only within the origin (CheckRedirect),
+// whichever client c.HTTP is.
 func (c *Config) Do(ctx context.Context, newReq func(ctx context.Context) (*http.Request, error)) ([]byte, error) {
-	client := c.HTTP
-	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
+	var client http.Client
+	if c.HTTP != nil {
+		client = *c.HTTP
+	} else {
+		// Without a shared client, connections are not reused across
+		// calls; the sync engine passes one.
+		client = *NewClient()
+		defer client.CloseIdleConnections()
 	}
+	// Whatever client the caller gave, a redirect never leaves the origin.
+	client.CheckRedirect = CheckRedirect
 	rp := c.Retry
 	if rp.Attempts == 0 {
 		rp = DefaultRetry
@@ -83,12 +95,19 @@ func (c *Config) Do(ctx context.Context, newReq func(ctx context.Context) (*http
 		if err != nil {
 			return nil, fmt.Errorf("building request: %w", err)
 		}
-		body, hdr, err := send(client, req)
+		body, hdr, err := send(&client, req)
 		lastHeader = hdr
 		if err == nil {
 			return body, nil
 		}
 		lastErr = err
+		var (
+			ae *AddressError
+			re *RedirectError
+		)
+		if errors.As(err, &ae) || errors.As(err, &re) {
+			return nil, err // asking again gets the same refusal
+		}
 		var se *StatusError
 		if errors.As(err, &se) {
 			switch {

@@ -52,9 +52,12 @@ type Config struct {
 
 	// Sources builds vendor clients; nil means DefaultSource.
 	Sources SourceFunc
-	// HTTP and Retry are handed to the vendor clients; zero values mean
-	// the clients' defaults.
-	HTTP  *http.Client
+	// HTTP is handed to the vendor clients; nil means one
+	// integrations.NewClient shared by every sync, which refuses
+	// link-local, metadata and (unless named) loopback addresses.
+	HTTP *http.Client
+	// Retry is handed to the vendor clients; the zero value means
+	// integrations.DefaultRetry.
 	Retry integrations.RetryPolicy
 
 	Logger *slog.Logger     // nil means discard
@@ -70,6 +73,7 @@ type Engine struct {
 	trigger chan string   // SyncNow requests
 	wake    chan struct{} // a sync ended: look at the schedule again
 	wg      gosync.WaitGroup
+	ownHTTP bool // cfg.HTTP is the engine's own: Run closes its idle connections
 
 	mu        gosync.Mutex
 	running   map[string]bool      // integrations with a sync in flight
@@ -97,10 +101,15 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Sources == nil {
 		cfg.Sources = DefaultSource
 	}
+	ownHTTP := cfg.HTTP == nil
+	if ownHTTP {
+		cfg.HTTP = integrations.NewClient()
+	}
 	e := &Engine{
 		cfg:       cfg,
 		log:       cfg.Logger,
 		now:       cfg.Now,
+		ownHTTP:   ownHTTP,
 		trigger:   make(chan string, 64),
 		wake:      make(chan struct{}, 1),
 		running:   make(map[string]bool),
@@ -135,6 +144,9 @@ func (e *Engine) SyncNow(id string) {
 // Run schedules syncs until ctx ends, then waits for the syncs in flight
 // to stop and returns nil.
 func (e *Engine) Run(ctx context.Context) error {
+	if e.ownHTTP {
+		defer e.cfg.HTTP.CloseIdleConnections()
+	}
 	defer e.wg.Wait()
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -255,9 +267,8 @@ func (e *Engine) start(ctx context.Context, id string) {
 	go func() {
 		defer e.wg.Done()
 		for {
-			if _, err := e.Sync(ctx, id); err != nil && !postern.IsNotFound(err) {
-				e.log.Warn("posture sync failed", "integration_id", id, "err", err)
-			}
+			// Sync logs its own failures, the vendor's secret redacted.
+			_, _ = e.Sync(ctx, id)
 			e.mu.Lock()
 			again := e.pending[id] && ctx.Err() == nil
 			delete(e.pending, id)

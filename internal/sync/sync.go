@@ -45,19 +45,27 @@ func (e *Engine) Sync(ctx context.Context, id string) (Report, error) {
 		err = postern.Errorf(postern.ENOTFOUND, "posture integration %q not found", id)
 	}
 	if err != nil {
+		if !postern.IsNotFound(err) {
+			e.log.Error("reading posture integration", "integration_id", id, "err", err)
+		}
 		return Report{}, fmt.Errorf("reading posture integration %s: %w", id, err)
 	}
 
 	start := e.now()
 	rep, runErr := e.run(ctx, in)
 	if errors.Is(runErr, errStale) {
+		e.log.Info("posture sync discarded: the integration changed while it ran", "integration_id", id)
 		return rep, runErr
 	}
 	status := in.Status
 	status.LastAttempt = start.UTC()
 	status.LastDuration = e.now().Sub(start)
 	if runErr != nil {
-		status.Error = truncate(runErr.Error(), maxErrorLen)
+		// Every reader of the tailnet sees the status; the vendor's own
+		// words (a response body, its error message) go to the log only.
+		status.Error = truncate(integrations.Summary(in.Provider, runErr), maxErrorLen)
+		e.log.Warn("posture sync failed", "integration_id", id, "provider", in.Provider,
+			"err", redact(runErr.Error(), in.ClientSecret))
 		if errors.Is(runErr, integrations.ErrAuth) {
 			status.PausedUntil = start.Add(e.cfg.AuthPause).UTC()
 		}
@@ -75,9 +83,11 @@ func (e *Engine) Sync(ctx context.Context, id string) (Report, error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if cur, err := st.Integration(wctx, id); err != nil || !cur.ConfigUpdated.Equal(in.ConfigUpdated) {
+		e.log.Info("posture sync status dropped: the integration changed while it ran", "integration_id", id)
 		return rep, errors.Join(runErr, errStale)
 	}
 	if err := e.cfg.Tailnet.SetIntegrationStatus(wctx, id, status); err != nil {
+		e.log.Error("recording posture sync status", "integration_id", id, "err", err)
 		return rep, errors.Join(runErr, err)
 	}
 	e.log.Info("posture sync", "integration_id", id, "provider", in.Provider,
@@ -189,6 +199,15 @@ func conflictNote(provider string, cs []integrations.Conflict, names map[int64]s
 		fmt.Fprintf(&b, " %s: %s over %s;", name, c.Chosen, strings.Join(c.Others, ", "))
 	}
 	return truncate(strings.TrimSuffix(b.String(), ";"), maxErrorLen)
+}
+
+// redact replaces secret in s, should a vendor have echoed it in an
+// error, so that it never reaches the log.
+func redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "[secret]")
 }
 
 func truncate(s string, n int) string {

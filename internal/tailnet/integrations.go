@@ -3,6 +3,7 @@ package tailnet
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/postern/postern"
@@ -101,8 +102,24 @@ func integrationOf(ctx context.Context, q store.Queries, tailnetID, id string) (
 	return in, err
 }
 
+// SecretRequiredError is the cause of the EINVALID error
+// UpdateIntegration returns when cloudId moves the integration to
+// another origin without the secret being given again. From and To are
+// the base URLs' scheme://host[:port]; From is empty when the stored
+// cloudId is no longer valid.
+type SecretRequiredError struct {
+	From, To string
+}
+
+func (e *SecretRequiredError) Error() string {
+	return "the secret is required again when the vendor host changes"
+}
+
 // UpdateIntegration changes an integration's configuration; an omitted
-// secret is kept. A configuration change lifts an authentication pause.
+// secret is kept, but only while the vendor API stays on the same
+// scheme, host and port (for Falcon, the same region's host): a stored
+// secret is never sent to a host it was not given for. A configuration
+// change lifts an authentication pause.
 func (s *Service) UpdateIntegration(ctx context.Context, ac audit.Context, tailnetID, id string, c IntegrationConfig) (postern.Integration, error) {
 	var in postern.Integration
 	err := s.store.InTx(ctx, func(q store.Queries) error {
@@ -112,9 +129,15 @@ func (s *Service) UpdateIntegration(ctx context.Context, ac audit.Context, tailn
 			return err
 		}
 		old := integrationSummary(in)
+		oldCloudID := in.CloudID
 		applyConfig(&in, c)
 		if err := validateIntegration(&in); err != nil {
 			return err
+		}
+		if c.ClientSecret == nil {
+			if err := sameVendorHost(in.Provider, oldCloudID, in.CloudID); err != nil {
+				return err
+			}
 		}
 		in.ConfigUpdated = s.now().UTC()
 		in.Status.PausedUntil = time.Time{}
@@ -127,6 +150,37 @@ func (s *Service) UpdateIntegration(ctx context.Context, ac audit.Context, tailn
 		return in, fmt.Errorf("updating posture integration %s: %w", id, err)
 	}
 	return in, nil
+}
+
+// sameVendorHost returns an EINVALID error wrapping *SecretRequiredError
+// unless cloudIDs old and new resolve to the same origin (scheme, host
+// and port). new must be valid; an old one that no longer is (saved
+// under looser rules) counts as another host.
+func sameVendorHost(provider, old, new string) error {
+	newBase, err := integrations.BaseURL(provider, new)
+	if err != nil {
+		return postern.Errorf(postern.EINVALID, "cloudId: %v", err)
+	}
+	newURL, err := url.Parse(newBase)
+	if err != nil {
+		return fmt.Errorf("parsing base URL %q: %w", newBase, err)
+	}
+	cause := &SecretRequiredError{To: newURL.Scheme + "://" + newURL.Host}
+	if oldBase, err := integrations.BaseURL(provider, old); err == nil {
+		if oldURL, err := url.Parse(oldBase); err == nil {
+			if integrations.Origin(oldURL) == integrations.Origin(newURL) {
+				return nil
+			}
+			cause.From = oldURL.Scheme + "://" + oldURL.Host
+		}
+	}
+	from := cause.From
+	if from == "" {
+		from = "a host Postern no longer accepts"
+	}
+	return &postern.Error{Code: postern.EINVALID, Err: cause, Message: fmt.Sprintf(
+		"clientSecret is required when cloudId changes the host (from %s to %s): the stored secret is only sent to the host it was given for",
+		from, cause.To)}
 }
 
 // DeleteIntegration removes an integration and every attribute it wrote.

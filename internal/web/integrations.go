@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/postern/postern"
@@ -98,12 +100,35 @@ func (c *Console) createIntegration(w http.ResponseWriter, r *http.Request, s *s
 
 func (c *Console) updateIntegration(w http.ResponseWriter, r *http.Request, s *session) {
 	in, err := c.svc.UpdateIntegration(r.Context(), s.actor(), c.tailnetID, r.PathValue("id"), formConfig(r))
+	var sre *tailnet.SecretRequiredError
+	if errors.As(err, &sre) {
+		c.renderError(w, r, s, http.StatusBadRequest, secretRequiredMessage(r.PostForm.Get("provider"), sre))
+		return
+	}
 	if err != nil {
 		c.failed(w, r, s, "Updating the integration", err)
 		return
 	}
 	c.syncNow(in.ID)
 	redirect(w, r, "/admin/integrations", "Updated "+providerName(in.Provider)+".")
+}
+
+// secretRequiredMessage says, in the form's own words, why an edit that
+// moves an integration to another host was refused.
+func secretRequiredMessage(provider string, sre *tailnet.SecretRequiredError) string {
+	f := providerForm{Name: "the vendor", CloudLabel: "URL", SecretLabel: "secret"}
+	for _, pf := range providerForms() {
+		if pf.Provider == provider {
+			f = pf
+		}
+	}
+	from := sre.From
+	if from == "" {
+		from = "a host Postern no longer accepts"
+	}
+	return fmt.Sprintf("Not saved: the new %s moves %s from %s to %s, so enter the %s again. "+
+		"The stored %s is only ever sent to the host it was given for.",
+		f.CloudLabel, f.Name, from, sre.To, f.SecretLabel, f.SecretLabel)
 }
 
 func (c *Console) deleteIntegration(w http.ResponseWriter, r *http.Request, s *session) {

@@ -106,11 +106,12 @@ func TestIntegrationForms(t *testing.T) {
 	if strings.Contains(body, "Sync now") {
 		t.Errorf("the page offers Sync now without a syncer, want it hidden")
 	}
-	// An empty secret field keeps the stored secret.
-	s.post("/admin/integrations/"+id, url.Values{"cloudId": {"eu-1"}, "clientId": {"cid2"}, "clientSecret": {""}})
+	// An empty secret field keeps the stored secret (on the same host:
+	// the region's API URL is us-2 by another name).
+	s.post("/admin/integrations/"+id, url.Values{"cloudId": {"https://api.us-2.crowdstrike.com"}, "clientId": {"cid2"}, "clientSecret": {""}})
 	in, _ := s.svc.Store().Integration(ctx, id)
-	if in.CloudID != "eu-1" || in.ClientID != "cid2" || in.ClientSecret != "s3cret" {
-		t.Errorf("after edit: got cloud %q client %q secret kept %v, want eu-1, cid2, kept", in.CloudID, in.ClientID, in.ClientSecret == "s3cret")
+	if in.CloudID != "https://api.us-2.crowdstrike.com" || in.ClientID != "cid2" || in.ClientSecret != "s3cret" {
+		t.Errorf("after edit: got cloud %q client %q secret kept %v, want the us-2 API URL, cid2, kept", in.CloudID, in.ClientID, in.ClientSecret == "s3cret")
 	}
 	resp = s.post("/admin/integrations", url.Values{"provider": {"falcon"}, "cloudId": {"us-1"}, "clientId": {"x"}, "clientSecret": {"y"}})
 	if resp.StatusCode != http.StatusConflict {

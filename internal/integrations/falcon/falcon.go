@@ -76,7 +76,7 @@ func New(cfg integrations.Config) (*Client, error) {
 	if cfg.HTTP == nil {
 		// The default transport keeps only two idle connections per host,
 		// so the workers would keep opening new ones.
-		own = http.DefaultTransport.(*http.Transport).Clone()
+		own = integrations.NewTransport()
 		own.MaxIdleConnsPerHost = workers
 		cfg.HTTP = &http.Client{Timeout: integrations.DefaultTimeout, Transport: own}
 	}

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/integrations"
+	postsync "github.com/postern/postern/internal/sync"
+)
+
+// Moving an integration to another host (here another Falcon region)
+// from the edit form needs the secret again: without it the form is
+// refused with a message in the form's words and nothing is stored.
+func TestIntegrationEditNewHostNeedsSecret(t *testing.T) {
+	s := newSignedIn(t)
+	s.post("/admin/integrations", url.Values{"provider": {"falcon"}, "cloudId": {"us-2"}, "clientId": {"cid"}, "clientSecret": {"s3cret"}})
+	ins, _ := s.svc.Store().Integrations(ctx, s.tn.ID)
+	if len(ins) != 1 {
+		t.Fatalf("got %d integrations, want 1", len(ins))
+	}
+	id, before := ins[0].ID, ins[0]
+
+	page := s.get("/admin/integrations")
+	if !strings.Contains(html.UnescapeString(page), "It is required again when the Cloud region or API URL changes host or region") {
+		t.Errorf("the edit form does not say the secret is required again for another host")
+	}
+
+	w := s.do("POST", "/admin/integrations/"+id, s.cookie, url.Values{"csrf": {s.token}, "provider": {"falcon"},
+		"cloudId": {"eu-1"}, "clientId": {"cid"}, "clientSecret": {""}})
+	const want = "Not saved: the new Cloud region or API URL moves CrowdStrike Falcon from https://api.us-2.crowdstrike.com " +
+		"to https://api.eu-1.crowdstrike.com, so enter the API client secret again. " +
+		"The stored API client secret is only ever sent to the host it was given for."
+	if w.Code != http.StatusBadRequest || !strings.Contains(html.UnescapeString(w.Body.String()), want) {
+		t.Errorf("edit to another region without the secret: got %d, want 400 saying %q; body %s", w.Code, want, w.Body)
+	}
+	if got, _ := s.svc.Store().Integration(ctx, id); !reflect.DeepEqual(got, before) {
+		t.Errorf("integration after a refused edit: got %+v, want unchanged %+v", got, before)
+	}
+
+	resp := s.post("/admin/integrations/"+id, url.Values{"provider": {"falcon"}, "cloudId": {"eu-1"}, "clientId": {"cid"}, "clientSecret": {"eu-secret"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit to another region with the secret: got %d, want 303", resp.StatusCode)
+	}
+	if got, _ := s.svc.Store().Integration(ctx, id); got.CloudID != "eu-1" || got.ClientSecret != "eu-secret" {
+		t.Errorf("after edit with the secret: got cloud %q and the new secret %v, want eu-1 and it", got.CloudID, got.ClientSecret == "eu-secret")
+	}
+}
+
+// An auditor sees a failed sync as the short status sentence, never the
+// vendor's response body.
+func TestIntegrationStatusForAuditor(t *testing.T) {
+	s := newSignedIn(t)
+	vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"message":"db password=hunter2 at 10.0.0.7"}`, http.StatusInternalServerError)
+	}))
+	defer vendor.Close()
+	s.post("/admin/integrations", url.Values{"provider": {"fleet"}, "cloudId": {vendor.URL}, "clientSecret": {"fleet-token"}})
+	ins, _ := s.svc.Store().Integrations(ctx, s.tn.ID)
+	if len(ins) != 1 {
+		t.Fatalf("got %d integrations, want 1", len(ins))
+	}
+	eng, err := postsync.New(postsync.Config{Tailnet: s.svc, TailnetID: s.tn.ID, Retry: integrations.RetryPolicy{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Sync(ctx, ins[0].ID); err == nil || !strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("Sync: got %v, want the vendor's 500 with its body (for the log)", err)
+	}
+
+	auditor := s.user("auditor@example.com", postern.RoleAuditor)
+	w := s.do("GET", "/admin/integrations", s.signIn(auditor).Value, nil)
+	body := html.UnescapeString(w.Body.String())
+	if w.Code != http.StatusOK || !strings.Contains(body, "Fleet answered 500 Internal Server Error.") || strings.Contains(body, "hunter2") {
+		t.Errorf("integrations page as auditor: got %d, want the short status without the vendor's body; body %s", w.Code, body)
+	}
+}
