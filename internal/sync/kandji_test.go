@@ -124,7 +124,7 @@ func TestKandjiWithoutPrismPermission(t *testing.T) {
 	e.fake.SetDevices([]fakekandji.Device{{SerialNumber: "FVHHFKF7Q6L4", MDMEnabled: false, AgentInstalled: true}})
 	now = now.Add(time.Hour)
 	_, err := e.eng.Sync(e.ctx, e.in.ID)
-	const msg = "the Kandji API token needs the Prism > Device information permission"
+	const msg = "The Kandji API token needs the Prism > Device information permission."
 	if err == nil || !strings.Contains(err.Error(), msg) {
 		t.Fatalf("Sync: got error %v, want one saying %q", err, msg)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/postern/postern/internal/integrations"
 )
 
-const needsPrism = "the Kandji API token needs the Prism > Device information permission"
+const needsPrism = "The Kandji API token needs the Prism > Device information permission."
 
 // TestFetchForbidden: a token without Prism > Device information is a
 // configuration error said plainly, not a credential failure, so the sync

@@ -41,7 +41,7 @@ const maxDevices = 5_000_000
 
 // msgNeedsPrism is what a 403 on PrismPath means, in the setup
 // document's words.
-const msgNeedsPrism = "the Kandji API token needs the Prism > Device information permission"
+const msgNeedsPrism = "The Kandji API token needs the Prism > Device information permission."
 
 // Client lists a Kandji tenant's devices. It implements
 // integrations.Source.
