@@ -35,12 +35,15 @@ import (
 // Config is everything a server is started from. Zero values mean the
 // documented defaults.
 type Config struct {
-	Listen       string        // default "127.0.0.1:8080"; ":0" picks a port
-	ServerURL    string        // default "http://" + the listen address
-	DataDir      string        // default "./postern-data"
-	Database     string        // "" = SQLite in DataDir; "postgres://..." = PostgreSQL
-	SecretKey    string        // POSTERN_SECRET_KEY; "" = <DataDir>/secret.key
-	SyncInterval time.Duration // default 15m
+	Listen    string // default "127.0.0.1:8080"; ":0" picks a port
+	ServerURL string // default "http://" + the listen address
+	DataDir   string // default "./postern-data"
+	Database  string // "" = SQLite in DataDir; "postgres://..." = PostgreSQL
+	SecretKey string // POSTERN_SECRET_KEY; "" = <DataDir>/secret.key
+	// SQLiteSynchronous is "full" (default when empty) or "normal"; see
+	// store.Options.
+	SQLiteSynchronous string
+	SyncInterval      time.Duration // default 15m
 	// TrustedProxies are the peers (TLS-terminating proxies, load
 	// balancers) whose X-Forwarded-For is believed; empty trusts none.
 	TrustedProxies []netip.Prefix
@@ -150,7 +153,8 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the secret key: %w", err)
 	}
-	st, err := store.Open(ctx, store.Options{Database: cfg.Database, DataDir: cfg.DataDir, Secrets: box, Logger: cfg.Logger, Now: cfg.Now})
+	st, err := store.Open(ctx, store.Options{Database: cfg.Database, DataDir: cfg.DataDir, Secrets: box, Logger: cfg.Logger, Now: cfg.Now,
+		SQLiteSynchronous: cfg.SQLiteSynchronous})
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
