@@ -149,6 +149,7 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 	if _, err := ensureDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
+	secret.WarnOpenDir(cfg.Logger, cfg.DataDir)
 	box, err := secret.LoadOrCreate(cfg.DataDir, cfg.SecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("loading the secret key: %w", err)

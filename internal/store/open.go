@@ -143,11 +143,17 @@ func openSQLite(ctx context.Context, o Options) (*sql.DB, string, error) {
 	if err == nil && !st.Mode().IsRegular() {
 		return nil, "", fmt.Errorf("open SQLite database %s: not a regular file", path)
 	}
-	// The database holds key hashes and sealed secrets: create a new file
-	// private, before SQLite does, so that its -wal and -shm files (which
-	// SQLite gives the database file's mode) are private too. An existing
-	// file keeps the mode its owner chose. An empty file is an empty
-	// database.
+	// The database holds key hashes and sealed secrets, so it and its -wal
+	// and -shm files are secret files: an existing one that group or
+	// others may read is refused, as secret.key is. A new database file
+	// is created private, before SQLite does, so that its -wal and -shm
+	// files (which SQLite gives the database file's mode) are private too.
+	// An empty file is an empty database.
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := secret.CheckFile(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, "", fmt.Errorf("open SQLite database: %w", err)
+		}
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil && !errors.Is(err, fs.ErrExist) {
