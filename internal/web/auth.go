@@ -71,6 +71,9 @@ type session struct {
 	user  postern.User
 	csrf  string // the token every form of this session carries
 	token []byte // hash of the cookie
+	// flashes keeps the message for the session's next page; nil
+	// drops messages.
+	flashes *flashes
 }
 
 // csrfToken derives a session's form token from its secret.
@@ -126,7 +129,7 @@ func (c *Console) currentSession(r *http.Request) (*session, error) {
 	if !CanUseConsole(u.Role) {
 		return nil, nil
 	}
-	return &session{user: u, csrf: csrfToken(s.CSRFSecret), token: hash}, nil
+	return &session{user: u, csrf: csrfToken(s.CSRFSecret), token: hash, flashes: &c.flashes}, nil
 }
 
 // handlerFunc is a console page handler with its session.
@@ -166,7 +169,7 @@ func (c *Console) authed(h handlerFunc, write bool) http.Handler {
 				return
 			}
 		}
-		h(w, r, s)
+		h(w, r.WithContext(withSession(r.Context(), s)), s)
 	})
 }
 
@@ -220,6 +223,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 
 // signout ends the session and clears its cookie.
 func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *session) {
+	c.flashes.take(s.token)
 	if err := c.st.DeleteSession(r.Context(), s.token); err != nil {
 		c.log.Error("ending a console session", "err", err)
 	}

@@ -77,6 +77,7 @@ type Console struct {
 	presence   Presence
 	sessionTTL time.Duration
 	pages      map[string]*template.Template // by page name, each with the layout
+	flashes    flashes                       // one-shot messages for each session's next page
 }
 
 // New parses the console's templates and returns it; a template that does
@@ -97,6 +98,7 @@ func New(cfg Config) (*Console, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.flashes.now = c.svc.Now
 	if c.sessionTTL == 0 {
 		c.sessionTTL = 12 * time.Hour
 	}
@@ -152,6 +154,7 @@ func (c *Console) housekeep(ctx context.Context) {
 	if _, err := c.recordCompliance(ctx); err != nil && ctx.Err() == nil {
 		c.log.Error("recording posture compliance", "err", err)
 	}
+	c.flashes.prune()
 	if _, err := c.st.DeleteExpiredConsoleState(ctx, c.svc.Now()); err != nil && ctx.Err() == nil {
 		c.log.Error("deleting expired console sessions", "err", err)
 	}
