@@ -182,17 +182,22 @@ func (s *session) actor() audit.Context {
 // the token is only spent by the POST, so link scanners and prefetchers
 // that follow the URL do not use it up.
 func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, nil, "signin", "Sign in", map[string]any{"Token": r.URL.Query().Get("token")})
+	c.render(w, r, nil, "signin", "Sign in", map[string]any{"Token": r.URL.Query().Get("token"), "Presession": c.presession(w, r)})
 }
 
 // signin spends a sign-in link and starts a session.
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	token := r.FormValue("token")
 	fail := func(status int, msg string) {
 		w.WriteHeader(status)
 		c.render(w, r, nil, "signin", "Sign in", map[string]any{"Error": msg})
 	}
+	if ok, why := c.signinFromHere(r); !ok {
+		c.log.Warn("console sign-in refused: not from the sign-in page", "reason", why, "remote", r.RemoteAddr)
+		fail(http.StatusForbidden, "This sign-in did not come from this server's sign-in page, so it was refused. Open your sign-in link again.")
+		return
+	}
+	token := r.PostFormValue("token")
 	if token == "" {
 		fail(http.StatusBadRequest, "This sign-in link is incomplete.")
 		return
@@ -217,6 +222,8 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusInternalServerError, "Signing in failed; see the server log.")
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: presessionCookie, Value: "", Path: "/admin/signin", MaxAge: -1,
+		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode})
 	c.log.Info("console sign-in", "user", u.LoginName, "method", MethodLink)
 	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 }

@@ -71,6 +71,7 @@ type Console struct {
 	tailnetID  string
 	baseDomain string
 	secure     bool
+	origin     string // the server URL's scheme://host, which sign-in forms come from
 	log        *slog.Logger
 	decisions  Decider
 	syncer     Syncer
@@ -89,6 +90,7 @@ func New(cfg Config) (*Console, error) {
 		tailnetID:  cfg.TailnetID,
 		baseDomain: cfg.BaseDomain,
 		secure:     strings.HasPrefix(strings.ToLower(cfg.ServerURL), "https://"),
+		origin:     originOf(cfg.ServerURL),
 		log:        cfg.Logger,
 		decisions:  cfg.Decisions,
 		syncer:     cfg.Syncer,
