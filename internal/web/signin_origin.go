@@ -12,13 +12,18 @@ import (
 // form, which a page on another site cannot read.
 const presessionCookie = "postern_signin"
 
-// originOf returns "scheme://host[:port]" of a URL, lower-cased, or "".
+// originOf returns "scheme://host[:port]" of a URL, lower-cased and
+// without the scheme's default port (as browsers send Origin), or "".
 func originOf(u string) string {
 	p, err := url.Parse(strings.TrimSpace(u))
 	if err != nil || p.Scheme == "" || p.Host == "" {
 		return ""
 	}
-	return strings.ToLower(p.Scheme + "://" + p.Host)
+	scheme, host := strings.ToLower(p.Scheme), strings.ToLower(p.Host)
+	if (scheme == "https" && p.Port() == "443") || (scheme == "http" && p.Port() == "80") {
+		host = strings.TrimSuffix(host, ":"+p.Port())
+	}
+	return scheme + "://" + host
 }
 
 // presession returns the request's pre-session token, minting one (and

@@ -162,3 +162,19 @@ func TestSignInPageSetsPresessionCookie(t *testing.T) {
 		t.Error("the form does not echo the pre-session cookie")
 	}
 }
+
+func TestOriginOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://Postern.Example.com/":    "https://postern.example.com",
+		"https://postern.example.com:443": "https://postern.example.com",
+		"http://postern.example.com:80/x": "http://postern.example.com",
+		"http://127.0.0.1:8080":           "http://127.0.0.1:8080",
+		"https://[::1]:8443":              "https://[::1]:8443",
+		"null":                            "",
+		"":                                "",
+	} {
+		if got := originOf(in); got != want {
+			t.Errorf("originOf(%q): got %q, want %q", in, got, want)
+		}
+	}
+}
