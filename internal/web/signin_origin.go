@@ -46,14 +46,16 @@ func (c *Console) presession(w http.ResponseWriter, r *http.Request) string {
 // attacker made. A browser's Sec-Fetch-Site and Origin say where the form
 // was; the Origin must be the server URL's (the public URL, also behind
 // a TLS-terminating proxy) or have the request's own host. Without an
-// Origin, the form must echo the pre-session cookie. why says what was
-// wrong, for the log.
+// Origin, or with the opaque "null" one (which browsers send for every
+// POST from a page whose Referrer-Policy is no-referrer, as the
+// console's is), the form must echo the pre-session cookie. why says
+// what was wrong, for the log.
 func (c *Console) signinFromHere(r *http.Request) (ok bool, why string) {
 	switch site := r.Header.Get("Sec-Fetch-Site"); site {
 	case "cross-site", "same-site":
 		return false, "Sec-Fetch-Site " + site
 	}
-	if o := r.Header.Get("Origin"); o != "" {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		got := originOf(o)
 		if got == "" {
 			return false, "origin " + o

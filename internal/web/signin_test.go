@@ -18,7 +18,8 @@ var presessionRE = regexp.MustCompile(`name="presession" value="([^"]+)"`)
 // (login CSRF) is refused with a clear page, sets no session and leaves
 // the link unspent, while the console's own form signs in: behind a TLS
 // proxy (Origin is the public server URL, Host the internal address),
-// and without an Origin when the form echoes the pre-session cookie.
+// and without a usable Origin when the form echoes the pre-session
+// cookie.
 func TestSignInRefusesCrossSite(t *testing.T) {
 	const serverURL = "https://postern.example.com"
 	type req struct {
@@ -35,6 +36,7 @@ func TestSignInRefusesCrossSite(t *testing.T) {
 		{"another site", req{origin: "https://evil.example"}, false},
 		{"sibling subdomain", req{origin: "https://other.example.com"}, false},
 		{"opaque origin", req{origin: "null"}, false},
+		{"opaque origin, cookie not echoed", req{origin: "null", cookie: "page"}, false},
 		{"cross-site fetch metadata", req{secFetchSite: "cross-site", cookie: "page", echoed: "page"}, false},
 		{"same-site fetch metadata", req{origin: serverURL, secFetchSite: "same-site"}, false},
 		{"no origin, no pre-session token", req{}, false},
@@ -43,6 +45,8 @@ func TestSignInRefusesCrossSite(t *testing.T) {
 		{"server URL origin behind a proxy", req{host: "127.0.0.1:8080", origin: serverURL, secFetchSite: "same-origin"}, true},
 		{"request's own host", req{host: "10.0.0.5:8080", origin: "http://10.0.0.5:8080"}, true},
 		{"no origin, pre-session token echoed", req{cookie: "page", echoed: "page"}, true},
+		// What a browser sends from the console's page (no-referrer).
+		{"opaque origin, pre-session token echoed", req{origin: "null", secFetchSite: "same-origin", cookie: "page", echoed: "page"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
