@@ -38,6 +38,8 @@ func storeFlags(fs *flag.FlagSet, cfg *server.Config) {
 		"directory for the SQLite database and keys (env POSTERN_DATA_DIR)")
 	fs.StringVar(&cfg.Database, "database", env("POSTERN_DATABASE", ""),
 		"empty for SQLite in the data dir, or a postgres:// URL (env POSTERN_DATABASE)")
+	fs.StringVar(&cfg.SQLiteSynchronous, "sqlite-synchronous", env("POSTERN_SQLITE_SYNCHRONOUS", "full"),
+		"full: every commit survives power failure; normal: faster, the last commits may be lost on power failure (env POSTERN_SQLITE_SYNCHRONOUS)")
 	cfg.SecretKey = os.Getenv("POSTERN_SECRET_KEY")
 }
 

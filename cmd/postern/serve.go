@@ -30,6 +30,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Var(durationFlag{&cfg.SyncInterval}, "sync-interval", "how often posture integrations sync (env POSTERN_SYNC_INTERVAL)")
 	proxies := fs.String("trusted-proxies", env("POSTERN_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDR prefixes of TLS-terminating proxies whose X-Forwarded-For is believed (env POSTERN_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", env("POSTERN_METRICS_LISTEN", ""),
+		"separate address serving only /metrics, e.g. 127.0.0.1:9090 (env POSTERN_METRICS_LISTEN)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", env("POSTERN_METRICS_TOKEN", ""),
+		"bearer token every /metrics scrape must send; prefer the environment variable, which ps does not show (env POSTERN_METRICS_TOKEN)")
 	logLevel := fs.String("log-level", env("POSTERN_LOG_LEVEL", "info"), "debug, info, warn or error (env POSTERN_LOG_LEVEL)")
 	if _, err := parse(fs, args); err != nil {
 		return err

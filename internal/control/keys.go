@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"tailscale.com/types/key"
+
+	"github.com/postern/postern/internal/secret"
 )
 
 // File names of the server's private keys in the data directory.
@@ -38,31 +39,27 @@ type textKey interface {
 	UnmarshalText([]byte) error
 }
 
+// loadOrCreate reads the key at path, refusing a file group or others
+// may access (secret.CheckFile), or generates one and creates the file
+// with mode 0600. If another process created it first, that key is used.
 func loadOrCreate(path string, k textKey, generate func()) error {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if err := k.UnmarshalText(b); err != nil {
-			return fmt.Errorf("control: reading key %s: %w", path, err)
+	b, err := secret.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		generate()
+		b, err = k.MarshalText()
+		if err != nil {
+			return fmt.Errorf("control: encoding new key: %w", err)
 		}
-		return nil
+		if err := secret.CreateFile(path, b); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("control: saving key: %w", err)
+		}
+		b, err = secret.ReadFile(path)
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	if err != nil {
 		return fmt.Errorf("control: reading key: %w", err)
 	}
-	generate()
-	b, err = k.MarshalText()
-	if err != nil {
-		return fmt.Errorf("control: encoding new key: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("control: creating data dir for key: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("control: writing key: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("control: saving key: %w", err)
+	if err := k.UnmarshalText(b); err != nil {
+		return fmt.Errorf("control: reading key %s: %w", path, err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package secret
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 )
 
@@ -40,7 +38,7 @@ func LoadOrCreate(dataDir string, envKey string) (*Box, error) {
 	path := filepath.Join(dataDir, FileName)
 	key, err := readKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key, err = createKeyFile(dataDir, path)
+		key, err = createKeyFile(path)
 	}
 	if err != nil {
 		return nil, err
@@ -69,22 +67,13 @@ func ParseKey(text string) ([]byte, error) {
 	return nil, fmt.Errorf("key is neither hex nor base64 of %d bytes", KeySize)
 }
 
-// readKeyFile reads and checks the key file. A file of exactly KeySize bytes
-// is the raw key; anything else must be its hex or base64 text.
+// readKeyFile reads and checks the key file (see CheckFile). A file of
+// exactly KeySize bytes is the raw key; anything else must be its hex or
+// base64 text.
 func readKeyFile(path string) ([]byte, error) {
-	st, err := os.Stat(path)
+	b, err := ReadFile(path)
 	if err != nil {
 		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("secret key file %s is not a regular file", path)
-	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("secret key file %s has mode %04o, readable by group or others; run: chmod 600 %s", path, perm, path)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read secret key file: %w", err)
 	}
 	if len(b) == KeySize {
 		return b, nil
@@ -97,41 +86,18 @@ func readKeyFile(path string) ([]byte, error) {
 }
 
 // createKeyFile writes a new random key to path, or reads the key another
-// process wrote there first. The file appears complete or not at all: the
-// key is written to a temporary file that is then hard-linked into place,
-// which fails if path already exists.
-func createKeyFile(dataDir, path string) ([]byte, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir for the secret key: %w", err)
-	}
+// process wrote there first.
+func createKeyFile(path string) ([]byte, error) {
 	key := make([]byte, KeySize)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("generate secret key: %w", err)
 	}
-	tmp, err := os.CreateTemp(dataDir, ".secret.key-*")
-	if err != nil {
-		return nil, fmt.Errorf("create secret key file in %s: %w", dataDir, err)
-	}
-	defer os.Remove(tmp.Name())
 	text := []byte(base64.StdEncoding.EncodeToString(key) + "\n")
-	if err := writeAndSync(tmp, text); err != nil {
-		return nil, fmt.Errorf("write secret key file %s: %w", tmp.Name(), err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return readKeyFile(path)
-		}
-		return nil, fmt.Errorf("create secret key file %s: %w", path, err)
-	}
-	// Read back what is now in place, so the caller and the file agree.
-	got, err := readKeyFile(path)
-	if err != nil {
+	if err := CreateFile(path, text); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, err
 	}
-	if !bytes.Equal(got, key) {
-		return nil, fmt.Errorf("secret key file %s changed while it was being created", path)
-	}
-	return key, nil
+	// Read back what is now in place, so the caller and the file agree.
+	return readKeyFile(path)
 }
 
 // writeAndSync writes b to f with mode 0600, syncs and closes it.

@@ -35,18 +35,40 @@ import (
 // Config is everything a server is started from. Zero values mean the
 // documented defaults.
 type Config struct {
-	Listen       string        // default "127.0.0.1:8080"; ":0" picks a port
-	ServerURL    string        // default "http://" + the listen address
-	DataDir      string        // default "./postern-data"
-	Database     string        // "" = SQLite in DataDir; "postgres://..." = PostgreSQL
-	SecretKey    string        // POSTERN_SECRET_KEY; "" = <DataDir>/secret.key
-	SyncInterval time.Duration // default 15m
+	Listen    string // default "127.0.0.1:8080"; ":0" picks a port
+	ServerURL string // default "http://" + the listen address
+	DataDir   string // default "./postern-data"
+	Database  string // "" = SQLite in DataDir; "postgres://..." = PostgreSQL
+	SecretKey string // POSTERN_SECRET_KEY; "" = <DataDir>/secret.key
+	// SQLiteSynchronous is "full" (default when empty) or "normal"; see
+	// store.Options.
+	SQLiteSynchronous string
+	SyncInterval      time.Duration // default 15m
 	// TrustedProxies are the peers (TLS-terminating proxies, load
 	// balancers) whose X-Forwarded-For is believed; empty trusts none.
 	TrustedProxies []netip.Prefix
-	Logger         *slog.Logger // default: discard
-	Now            func() time.Time
+	// MetricsListen is a separate address that serves only /metrics
+	// (e.g. 127.0.0.1:9090); empty means none.
+	MetricsListen string
+	// MetricsToken, when set, is required as "Authorization: Bearer
+	// <token>" for /metrics, on the main port and on MetricsListen.
+	// With neither MetricsListen nor MetricsToken, the main port serves
+	// /metrics only if it listens on loopback and the server URL is a
+	// loopback one (a local setup); otherwise /metrics there is 404.
+	MetricsToken string
+	// ReadTimeout, WriteTimeout and IdleTimeout bound a request's
+	// reading, its answer and an idle keep-alive connection; 0 means
+	// 30s, 60s and 120s. The Noise upgrade (/ts2021, which carries the
+	// map long-poll) and the DERP relay (/derp) are exempt from the
+	// read and write timeouts.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	Logger                                 *slog.Logger // default: discard
+	Now                                    func() time.Time
 }
+
+// maxConcurrentStreams bounds the HTTP/2 streams one connection to the
+// outer server may have open at once.
+const maxConcurrentStreams = 100
 
 // Server is a running Postern.
 type Server struct {
@@ -66,6 +88,9 @@ type Server struct {
 	cancel  context.CancelFunc // stops background loops
 	metrics *prometheus.Registry
 	done    chan error // receives the HTTP server's exit
+	// metricsLn and metricsHTTP serve cfg.MetricsListen; nil without it.
+	metricsLn   net.Listener
+	metricsHTTP *http.Server
 }
 
 // Start validates cfg, listens, opens the store and starts serving. On
@@ -86,6 +111,19 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}()
 	if s.cfg.ServerURL == "" {
 		s.cfg.ServerURL = "http://" + ln.Addr().String()
+	}
+	if cfg.MetricsListen != "" {
+		var mln net.Listener
+		mln, err = net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			return nil, fmt.Errorf("listening for metrics on %s: %w", cfg.MetricsListen, unwrapSyscall(err))
+		}
+		s.metricsLn = mln
+		defer func() {
+			if err != nil {
+				mln.Close()
+			}
+		}()
 	}
 
 	createdDir, err := ensureDir(cfg.DataDir)
@@ -127,16 +165,37 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(s))
 
-	s.http = &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	s.http = s.newHTTPServer(s.routes())
 	go func() { s.done <- s.http.Serve(ln) }()
+	if s.metricsLn != nil {
+		s.metricsHTTP = s.newHTTPServer(s.metricsOnlyRoutes())
+		go func() {
+			if err := s.metricsHTTP.Serve(s.metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("serving metrics", "addr", s.metricsLn.Addr().String(), "err", err)
+			}
+		}()
+		s.log.Info("metrics listening", "addr", s.metricsLn.Addr().String())
+	}
 	absDir, _ := filepath.Abs(cfg.DataDir)
 	s.log.Info("postern listening", "addr", ln.Addr().String(), "server_url", s.cfg.ServerURL,
-		"data_dir", absDir, "database", st.Backend())
+		"data_dir", absDir, "database", st.Backend(), "metrics_on_main_port", s.metricsMode())
 	return s, nil
+}
+
+// newHTTPServer returns an http.Server for h with the configured
+// timeouts. Without ReadTimeout and WriteTimeout a client that sends its
+// body or reads the answer a byte at a time holds a connection and a
+// goroutine for as long as it likes.
+func (s *Server) newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: maxConcurrentStreams},
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 }
 
 // OpenStore opens the store cfg names, for the server and the CLI's
@@ -146,11 +205,13 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 	if _, err := ensureDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
+	secret.WarnOpenDir(cfg.Logger, cfg.DataDir)
 	box, err := secret.LoadOrCreate(cfg.DataDir, cfg.SecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("loading the secret key: %w", err)
 	}
-	st, err := store.Open(ctx, store.Options{Database: cfg.Database, DataDir: cfg.DataDir, Secrets: box, Logger: cfg.Logger, Now: cfg.Now})
+	st, err := store.Open(ctx, store.Options{Database: cfg.Database, DataDir: cfg.DataDir, Secrets: box, Logger: cfg.Logger, Now: cfg.Now,
+		SQLiteSynchronous: cfg.SQLiteSynchronous})
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
@@ -159,6 +220,14 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// MetricsAddr is the address of the metrics listener, or nil without one.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.metricsLn == nil {
+		return nil
+	}
+	return s.metricsLn.Addr()
+}
 
 // URL is the URL clients and API callers use.
 func (s *Server) URL() string { return s.cfg.ServerURL }
@@ -174,6 +243,9 @@ func (s *Server) Tailnet() postern.Tailnet { return s.tailnet }
 func (s *Server) Wait(ctx context.Context) error {
 	select {
 	case err := <-s.done:
+		if s.metricsHTTP != nil {
+			s.metricsHTTP.Close()
+		}
 		s.stopPlanes()
 		s.store.Close()
 		return fmt.Errorf("serving http: %w", err)
@@ -188,6 +260,9 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	herr := s.http.Shutdown(ctx)
+	if s.metricsHTTP != nil {
+		herr = errors.Join(herr, s.metricsHTTP.Shutdown(ctx))
+	}
 	s.stopPlanes()
 	serr := s.store.Close()
 	s.log.Info("postern stopped")
@@ -200,6 +275,15 @@ func withDefaults(c Config) Config {
 	}
 	if c.DataDir == "" {
 		c.DataDir = "./postern-data"
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 30 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 60 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 120 * time.Second
 	}
 	if c.SyncInterval == 0 {
 		c.SyncInterval = 15 * time.Minute

@@ -38,6 +38,29 @@ type Options struct {
 	// LockTimeout is how long a write waits for another writer (possibly
 	// another process) to finish before it fails; 0 means 10 seconds.
 	LockTimeout time.Duration
+	// SQLiteSynchronous is SQLite's synchronous setting: "full" (the
+	// default when empty) syncs every commit to disk, so a committed
+	// change survives a power failure; "normal" is faster but may lose
+	// the last commits on power failure (never corrupts the database).
+	SQLiteSynchronous string
+}
+
+// SQLite synchronous settings Options.SQLiteSynchronous accepts.
+const (
+	SyncFull   = "full"
+	SyncNormal = "normal"
+)
+
+// sqliteSynchronous returns the pragma value for setting, or an error
+// naming the values allowed.
+func sqliteSynchronous(setting string) (string, error) {
+	switch strings.ToLower(setting) {
+	case "", SyncFull:
+		return "FULL", nil
+	case SyncNormal:
+		return "NORMAL", nil
+	}
+	return "", fmt.Errorf("invalid SQLite synchronous setting %q: want %s or %s", setting, SyncFull, SyncNormal)
 }
 
 // DatabaseFile is the SQLite database's file name inside the data dir.
@@ -68,7 +91,7 @@ func Open(ctx context.Context, o Options) (Store, error) {
 	)
 	switch {
 	case o.Database == "":
-		db, where, err = openSQLite(ctx, o.DataDir, o.LockTimeout)
+		db, where, err = openSQLite(ctx, o)
 		d = sqliteDialect
 	case strings.HasPrefix(o.Database, "postgres://"), strings.HasPrefix(o.Database, "postgresql://"):
 		db, where, err = openPostgres(ctx, o.Database, o.LockTimeout)
@@ -91,7 +114,12 @@ func Open(ctx context.Context, o Options) (Store, error) {
 }
 
 // openSQLite opens (creating if needed) the SQLite database in dataDir.
-func openSQLite(ctx context.Context, dataDir string, lockTimeout time.Duration) (*sql.DB, string, error) {
+func openSQLite(ctx context.Context, o Options) (*sql.DB, string, error) {
+	dataDir, lockTimeout := o.DataDir, o.LockTimeout
+	sync, err := sqliteSynchronous(o.SQLiteSynchronous)
+	if err != nil {
+		return nil, "", err
+	}
 	if dataDir == "" {
 		return nil, "", errors.New("open SQLite database: no data dir given")
 	}
@@ -115,11 +143,17 @@ func openSQLite(ctx context.Context, dataDir string, lockTimeout time.Duration) 
 	if err == nil && !st.Mode().IsRegular() {
 		return nil, "", fmt.Errorf("open SQLite database %s: not a regular file", path)
 	}
-	// The database holds key hashes and sealed secrets: create a new file
-	// private, before SQLite does, so that its -wal and -shm files (which
-	// SQLite gives the database file's mode) are private too. An existing
-	// file keeps the mode its owner chose. An empty file is an empty
-	// database.
+	// The database holds key hashes and sealed secrets, so it and its -wal
+	// and -shm files are secret files: an existing one that group or
+	// others may read is refused, as secret.key is. A new database file
+	// is created private, before SQLite does, so that its -wal and -shm
+	// files (which SQLite gives the database file's mode) are private too.
+	// An empty file is an empty database.
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := secret.CheckFile(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, "", fmt.Errorf("open SQLite database: %w", err)
+		}
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil && !errors.Is(err, fs.ErrExist) {
@@ -130,11 +164,13 @@ func openSQLite(ctx context.Context, dataDir string, lockTimeout time.Duration) 
 		}
 	}
 	// Every connection: wait for locks instead of failing, WAL so readers
-	// never block the writer, foreign keys enforced, and write
+	// never block the writer, foreign keys enforced, commits synced as
+	// configured (FULL by default: in WAL mode NORMAL may lose the last
+	// commits on power failure), and write
 	// transactions that take the write lock at BEGIN, so that two
 	// processes can never deadlock upgrading read locks.
 	dsn := path + "?_pragma=busy_timeout(" + strconv.Itoa(int(lockTimeout/time.Millisecond)) + ")" +
-		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + sync + ")&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, "", fmt.Errorf("open SQLite database %s: %w", path, err)

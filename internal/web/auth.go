@@ -71,6 +71,9 @@ type session struct {
 	user  postern.User
 	csrf  string // the token every form of this session carries
 	token []byte // hash of the cookie
+	// flashes keeps the message for the session's next page; nil
+	// drops messages.
+	flashes *flashes
 }
 
 // csrfToken derives a session's form token from its secret.
@@ -126,7 +129,7 @@ func (c *Console) currentSession(r *http.Request) (*session, error) {
 	if !CanUseConsole(u.Role) {
 		return nil, nil
 	}
-	return &session{user: u, csrf: csrfToken(s.CSRFSecret), token: hash}, nil
+	return &session{user: u, csrf: csrfToken(s.CSRFSecret), token: hash, flashes: &c.flashes}, nil
 }
 
 // handlerFunc is a console page handler with its session.
@@ -166,7 +169,7 @@ func (c *Console) authed(h handlerFunc, write bool) http.Handler {
 				return
 			}
 		}
-		h(w, r, s)
+		h(w, r.WithContext(withSession(r.Context(), s)), s)
 	})
 }
 
@@ -179,17 +182,22 @@ func (s *session) actor() audit.Context {
 // the token is only spent by the POST, so link scanners and prefetchers
 // that follow the URL do not use it up.
 func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, nil, "signin", "Sign in", map[string]any{"Token": r.URL.Query().Get("token")})
+	c.render(w, r, nil, "signin", "Sign in", map[string]any{"Token": r.URL.Query().Get("token"), "Presession": c.presession(w, r)})
 }
 
 // signin spends a sign-in link and starts a session.
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	token := r.FormValue("token")
 	fail := func(status int, msg string) {
 		w.WriteHeader(status)
 		c.render(w, r, nil, "signin", "Sign in", map[string]any{"Error": msg})
 	}
+	if ok, why := c.signinFromHere(r); !ok {
+		c.log.Warn("console sign-in refused: not from the sign-in page", "reason", why, "remote", r.RemoteAddr)
+		fail(http.StatusForbidden, "This sign-in did not come from this server's sign-in page, so it was refused. Open your sign-in link again.")
+		return
+	}
+	token := r.PostFormValue("token")
 	if token == "" {
 		fail(http.StatusBadRequest, "This sign-in link is incomplete.")
 		return
@@ -214,12 +222,15 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusInternalServerError, "Signing in failed; see the server log.")
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: presessionCookie, Value: "", Path: "/admin/signin", MaxAge: -1,
+		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode})
 	c.log.Info("console sign-in", "user", u.LoginName, "method", MethodLink)
 	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 }
 
 // signout ends the session and clears its cookie.
 func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *session) {
+	c.flashes.take(s.token)
 	if err := c.st.DeleteSession(r.Context(), s.token); err != nil {
 		c.log.Error("ending a console session", "err", err)
 	}

@@ -53,9 +53,9 @@ func (c *Console) renderView(w http.ResponseWriter, r *http.Request, s *session,
 	v.Now = c.svc.Now()
 	if s != nil {
 		v.User, v.CSRF, v.CanWrite = &s.user, s.csrf, canWrite(s.user.Role)
-	}
-	if v.Flash == "" {
-		v.Flash = flashOf(r)
+		if v.Flash == "" && r.Method == http.MethodGet {
+			v.Flash = c.flashes.take(s.token)
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -88,29 +88,14 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, wha
 	c.renderError(w, r, s, http.StatusInternalServerError, what+" failed; see the server log.")
 }
 
-// redirect sends the browser to path after a successful write, with a
-// message shown once.
+// redirect sends the browser to path after a successful write; flash, if
+// not empty, is shown once on the session's next page. The message stays
+// on the server (see flashes), never in the URL.
 func redirect(w http.ResponseWriter, r *http.Request, path, flash string) {
-	if flash != "" {
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
-		}
-		path += sep + "done=" + template.URLQueryEscaper(flash)
+	if s := sessionFrom(r.Context()); s != nil && s.flashes != nil && flash != "" {
+		s.flashes.set(s.token, flash)
 	}
 	http.Redirect(w, r, path, http.StatusSeeOther)
-}
-
-// flashOf returns the message a redirect carried.
-func flashOf(r *http.Request) string {
-	if r.Method != http.MethodGet {
-		return ""
-	}
-	msg := r.URL.Query().Get("done")
-	if len(msg) > 200 {
-		msg = msg[:200]
-	}
-	return msg
 }
 
 // templateFuncs are the helpers templates use.

@@ -71,12 +71,14 @@ type Console struct {
 	tailnetID  string
 	baseDomain string
 	secure     bool
+	origin     string // the server URL's scheme://host, which sign-in forms come from
 	log        *slog.Logger
 	decisions  Decider
 	syncer     Syncer
 	presence   Presence
 	sessionTTL time.Duration
 	pages      map[string]*template.Template // by page name, each with the layout
+	flashes    flashes                       // one-shot messages for each session's next page
 }
 
 // New parses the console's templates and returns it; a template that does
@@ -88,6 +90,7 @@ func New(cfg Config) (*Console, error) {
 		tailnetID:  cfg.TailnetID,
 		baseDomain: cfg.BaseDomain,
 		secure:     strings.HasPrefix(strings.ToLower(cfg.ServerURL), "https://"),
+		origin:     originOf(cfg.ServerURL),
 		log:        cfg.Logger,
 		decisions:  cfg.Decisions,
 		syncer:     cfg.Syncer,
@@ -97,6 +100,7 @@ func New(cfg Config) (*Console, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.flashes.now = c.svc.Now
 	if c.sessionTTL == 0 {
 		c.sessionTTL = 12 * time.Hour
 	}
@@ -152,6 +156,7 @@ func (c *Console) housekeep(ctx context.Context) {
 	if _, err := c.recordCompliance(ctx); err != nil && ctx.Err() == nil {
 		c.log.Error("recording posture compliance", "err", err)
 	}
+	c.flashes.prune()
 	if _, err := c.st.DeleteExpiredConsoleState(ctx, c.svc.Now()); err != nil && ctx.Err() == nil {
 		c.log.Error("deleting expired console sessions", "err", err)
 	}

@@ -71,6 +71,9 @@ func (e *env) do(method, path, cookie string, form url.Values) *httptest.Respons
 	if form != nil {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	if method == http.MethodPost {
+		r.Header.Set("Origin", "http://"+r.Host) // as a browser posting a console form
+	}
 	if cookie != "" {
 		r.AddCookie(&http.Cookie{Name: SessionCookie, Value: cookie})
 	}
