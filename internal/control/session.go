@@ -87,6 +87,17 @@ func (s *Server) serveMap(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "node key belongs to another machine", http.StatusForbidden)
 		return
 	}
+	markRegistered(r)
+	// An expired key gets nothing, as at registration: the client must
+	// log in again ("tailscale up") to rejoin.
+	if keyExpired(&d, s.now()) {
+		http.Error(w, "node key expired; run \"tailscale up\" to log in again", http.StatusUnauthorized)
+		return
+	}
+	if err := checkHostinfo(req.Hostinfo); err != nil {
+		http.Error(w, postern.ErrorMessage(err), http.StatusBadRequest)
+		return
+	}
 	// Streaming requests of modern clients are read-only: endpoints and
 	// Hostinfo come in separate non-streaming requests.
 	if !req.ReadOnly && !(req.Stream && req.Version >= 68) {
@@ -170,6 +181,14 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 
 	keepAlive := time.NewTicker(s.cfg.KeepAlive)
 	defer keepAlive.Stop()
+	// The session ends when the node key expires; the client's next
+	// poll is refused until it logs in again.
+	var expired <-chan time.Time
+	if !d.KeyExpiryDisabled && !d.KeyExpiry.IsZero() {
+		t := time.NewTimer(d.KeyExpiry.Sub(s.now()))
+		defer t.Stop()
+		expired = t.C
+	}
 	identity := time.NewTicker(s.cfg.IdentityInterval)
 	defer identity.Stop()
 	for {
@@ -179,6 +198,9 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 		case <-ss.stop:
 			return
 		case <-s.done:
+			return
+		case <-expired:
+			s.log.Info("map session ended: node key expired", "device_id", d.ID)
 			return
 		case <-identity.C:
 			s.background(func(ctx context.Context) { s.collectIdentity(ctx, d.ID) })
