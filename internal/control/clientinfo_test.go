@@ -51,7 +51,7 @@ func fatHostinfo() *tailcfg.Hostinfo {
 		Desktop: opt.NewBool(true), Package: big, DeviceModel: "box", PushDeviceToken: big, Hostname: "fat",
 		ShieldsUp: true, NoLogsNoSupport: true, Machine: big, GoArch: big, GoVersion: big,
 		RequestTags: []string{"tag:a"}, WoLMACs: []string{big}, Cloud: big, ServicesHash: big,
-		NetInfo: &tailcfg.NetInfo{DERPLatency: map[string]float64{big: 1}},
+		NetInfo:  &tailcfg.NetInfo{DERPLatency: map[string]float64{big: 1}},
 		Location: &tailcfg.Location{City: big, Country: "Canada"},
 	}
 	for i := range 1000 {
