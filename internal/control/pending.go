@@ -41,7 +41,7 @@ type pendingReg struct {
 	id        string
 	machine   key.MachinePublic
 	nodeKey   key.NodePublic
-	hostinfo  *tailcfg.Hostinfo // peerHostinfo of what the client reported
+	hostinfo  *tailcfg.Hostinfo // approvalHostinfo of what the client reported
 	tags      []string          // requested tags, sorted
 	ephemeral bool
 	source    netip.Addr // address the Noise connection came from
@@ -133,7 +133,7 @@ func (s *Server) startPending(mk key.MachinePublic, source netip.Addr, req *tail
 		id:        hex.EncodeToString(b),
 		machine:   mk,
 		nodeKey:   req.NodeKey,
-		hostinfo:  peerHostinfo(req.Hostinfo),
+		hostinfo:  approvalHostinfo(req.Hostinfo),
 		tags:      requestedTags(req.Hostinfo),
 		ephemeral: req.Ephemeral,
 		source:    source,
@@ -142,6 +142,16 @@ func (s *Server) startPending(mk key.MachinePublic, source netip.Addr, req *tail
 	}
 	s.pending[p.id] = p
 	return p, nil
+}
+
+// approvalHostinfo is what a pending login keeps of hi: the facts the
+// device row is created with. The rest (services, SSH host keys, ...)
+// the client reports again in its first map request once approved.
+func approvalHostinfo(hi *tailcfg.Hostinfo) *tailcfg.Hostinfo {
+	if hi == nil {
+		return nil
+	}
+	return &tailcfg.Hostinfo{Hostname: hi.Hostname, OS: hi.OS, OSVersion: hi.OSVersion, IPNVersion: hi.IPNVersion, DeviceModel: hi.DeviceModel}
 }
 
 // expirePendingLocked drops logins older than pendingTTL. s.mu is held.
