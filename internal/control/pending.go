@@ -65,7 +65,7 @@ type Registration struct {
 	// by the Noise handshake.
 	MachineKey string
 	// NodeKey is the node public key ("nodekey:...") the client asked to
-	// register, as "tailscale status --json" shows it.
+	// register: the device's node key once approved.
 	NodeKey string
 	// Source is the client's address as the server saw it (the proxy's
 	// X-Forwarded-For only from a trusted proxy); invalid if unknown.
