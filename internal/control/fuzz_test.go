@@ -3,9 +3,11 @@ package control
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +29,8 @@ const (
 // No input may crash the server, get a 5xx or push the pending logins
 // over their limit.
 func FuzzNoiseRequests(f *testing.F) {
-	ts := newTestServer(f)
+	var logs lastLog
+	ts := newTestServer(f, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	d := ts.addDevice(f, "member")
 	d.MachineKey, d.NodeKey = fuzzMachineKey, fuzzNodeKey
 	if err := ts.st.UpdateDevice(context.Background(), &d); err != nil {
@@ -50,7 +53,7 @@ func FuzzNoiseRequests(f *testing.F) {
 		w := httptest.NewRecorder()
 		ts.noiseMux.ServeHTTP(w, r)
 		if w.Code >= 500 {
-			t.Errorf("%s: got %d %q, want no server error", path, w.Code, w.Body.String())
+			t.Errorf("%s: got %d %q, want no server error; server log:\n%s", path, w.Code, w.Body.String(), logs.String())
 		}
 		if n := ts.pendingCount(); n > maxPending {
 			t.Errorf("pending logins: got %d, want at most %d", n, maxPending)
@@ -63,4 +66,26 @@ func FuzzNoiseRequests(f *testing.F) {
 			t.Errorf("stored Hostinfo: got %d bytes, want at most 64 KiB", len(got.Hostinfo))
 		}
 	})
+}
+
+// lastLog keeps the last few KiB a logger wrote.
+type lastLog struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (l *lastLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	if len(l.buf) > 8<<10 {
+		l.buf = l.buf[len(l.buf)-4<<10:]
+	}
+	return len(p), nil
+}
+
+func (l *lastLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf)
 }

@@ -79,8 +79,7 @@ func (s *Server) serveMap(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "node not registered", http.StatusUnauthorized)
 			return
 		}
-		s.log.Error("map: looking up node key", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.mapFailed(ctx, w, "map: looking up node key", err)
 		return
 	}
 	if d.MachineKey != mk.String() {
@@ -113,14 +112,23 @@ func (s *Server) serveMap(w http.ResponseWriter, r *http.Request) {
 		ss := &session{deviceID: d.ID, nodeKey: req.NodeKey}
 		resp, err := s.fullMap(ctx, ss)
 		if err != nil {
-			s.log.Error("map: building map", "device_id", d.ID, "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
+			s.mapFailed(ctx, w, "map: building map", err, "device_id", d.ID)
 			return
 		}
 		writeMsg(w, req.Compress == "zstd", resp)
 		return
 	}
 	s.stream(ctx, w, &d, &req)
+}
+
+// mapFailed answers a map request that failed with err, unless the
+// client already went away (its context is done), which is no error.
+func (s *Server) mapFailed(ctx context.Context, w http.ResponseWriter, what string, err error, attrs ...any) {
+	if ctx.Err() != nil {
+		return
+	}
+	s.log.Error(what, append(attrs, "err", err)...)
+	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
 // stream runs a streaming map session until the client goes away, a newer
@@ -161,8 +169,7 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 	defer s.sessionEnded(ss)
 	resp, err := s.fullMap(ctx, ss)
 	if err != nil {
-		s.log.Error("map: building first map", "device_id", d.ID, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.mapFailed(ctx, w, "map: building first map", err, "device_id", d.ID)
 		return
 	}
 	s.notifyPeersOf(d.ID, func(p *delta) { mark(&p.online, d.ID, true) })
