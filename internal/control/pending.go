@@ -47,6 +47,7 @@ type pendingReg struct {
 	source    netip.Addr // address the Noise connection came from
 	created   time.Time
 	done      chan struct{} // closed once approved
+	gone      chan struct{} // closed when dropped unapproved (expired or replaced)
 	deviceID  int64         // set before done is closed
 	approving bool
 }
@@ -116,7 +117,7 @@ func (s *Server) startPending(mk key.MachinePublic, source netip.Addr, req *tail
 		if oldest.approving {
 			return nil, postern.Errorf(postern.EFORBIDDEN, "too many logins of this machine are waiting for approval; try again in a minute")
 		}
-		delete(s.pending, oldest.id)
+		s.dropPendingLocked(oldest)
 		if source.IsValid() && oldest.source.IsValid() && group.Contains(oldest.source.Unmap()) {
 			fromAddr--
 		}
@@ -139,6 +140,7 @@ func (s *Server) startPending(mk key.MachinePublic, source netip.Addr, req *tail
 		source:    source,
 		created:   now,
 		done:      make(chan struct{}),
+		gone:      make(chan struct{}),
 	}
 	s.pending[p.id] = p
 	return p, nil
@@ -156,10 +158,19 @@ func approvalHostinfo(hi *tailcfg.Hostinfo) *tailcfg.Hostinfo {
 
 // expirePendingLocked drops logins older than pendingTTL. s.mu is held.
 func (s *Server) expirePendingLocked(now time.Time) {
-	for id, p := range s.pending {
+	for _, p := range s.pending {
 		if now.Sub(p.created) > pendingTTL && !p.approving {
-			delete(s.pending, id)
+			s.dropPendingLocked(p)
 		}
+	}
+}
+
+// dropPendingLocked forgets the login p and, if it was never approved,
+// lets go of the clients waiting for it. s.mu is held.
+func (s *Server) dropPendingLocked(p *pendingReg) {
+	delete(s.pending, p.id)
+	if p.deviceID == 0 {
+		close(p.gone)
 	}
 }
 
@@ -187,6 +198,8 @@ func (s *Server) awaitApproval(ctx context.Context, mk key.MachinePublic, req *t
 	}
 	select {
 	case <-p.done:
+	case <-p.gone:
+		return tailcfg.RegisterResponse{}, postern.Errorf(postern.EINVALID, "login URL %s expired; run \"tailscale up\" again", req.Followup)
 	case <-ctx.Done():
 		return tailcfg.RegisterResponse{}, ctx.Err()
 	case <-s.done:

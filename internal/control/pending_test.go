@@ -209,3 +209,35 @@ func TestPendingExpireOnTimer(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestExpiredLoginReleasesWaitingClient(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	ts := newTestServer(t, func(c *Config) {
+		c.Now = func() time.Time { return time.Unix(0, now.Load()) }
+		c.SweepInterval = 5 * time.Millisecond
+	})
+	mk, nk := key.NewMachine().Public(), key.NewNode().Public()
+	resp, err := ts.register(fromAddr(mk, "192.0.2.12"), mk, regReq(nk, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() {
+		req := regReq(nk, "")
+		req.Followup = resp.AuthURL
+		_, err := ts.register(fromAddr(mk, "192.0.2.12"), mk, req)
+		waited <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	now.Add(int64(pendingTTL + time.Second))
+	select {
+	case err := <-waited:
+		if postern.ErrorCode(err) != postern.EINVALID || !strings.Contains(postern.ErrorMessage(err), "expired") {
+			t.Errorf("waiting follow-up: got %v, want invalid 'expired'", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("follow-up still waiting 2s after its login expired")
+	}
+	ts.noDevices(t)
+}
