@@ -261,3 +261,32 @@ func TestConcurrentCreateDevice(t *testing.T) {
 		}
 	})
 }
+
+func TestStaleEphemeralDevices(t *testing.T) {
+	forEach(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTailnet(t, s)
+		for _, d := range []postern.Device{
+			{Hostname: "never-seen", Ephemeral: true, Created: at(1, 0)},
+			{Hostname: "seen-long-ago", Ephemeral: true, Created: at(1, 0), LastSeen: at(2, 0)},
+			{Hostname: "seen-lately", Ephemeral: true, Created: at(1, 0), LastSeen: at(9, 0)},
+			{Hostname: "created-lately", Ephemeral: true, Created: at(9, 0)},
+			{Hostname: "durable", Created: at(1, 0), LastSeen: at(2, 0)},
+		} {
+			d.TailnetID = tn.ID
+			if err := s.CreateDevice(ctx, &d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.StaleEphemeralDevices(ctx, at(5, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, d := range got {
+			names = append(names, d.Name)
+		}
+		if want := []string{"never-seen", "seen-long-ago"}; !reflect.DeepEqual(names, want) {
+			t.Errorf("stale ephemeral devices: got %v, want %v", names, want)
+		}
+	})
+}
