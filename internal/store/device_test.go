@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -285,6 +286,7 @@ func TestStaleEphemeralDevices(t *testing.T) {
 		for _, d := range got {
 			names = append(names, d.Name)
 		}
+		slices.Sort(names)
 		if want := []string{"never-seen", "seen-long-ago"}; !reflect.DeepEqual(names, want) {
 			t.Errorf("stale ephemeral devices: got %v, want %v", names, want)
 		}
