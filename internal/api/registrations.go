@@ -28,12 +28,22 @@ func (a *API) listRegistrations(w http.ResponseWriter, r *http.Request, p *princ
 		OS          string   `json:"os"`
 		Ephemeral   bool     `json:"ephemeral"`
 		RequestTags []string `json:"requestTags,omitempty"`
+		MachineKey  string   `json:"machineKey"`
+		NodeKey     string   `json:"nodeKey"`
+		Source      string   `json:"sourceAddress,omitempty"`
 		Created     string   `json:"created"`
 	}
 	out := []reg{}
 	if a.registrar != nil {
 		for _, g := range a.registrar.PendingRegistrations() {
-			out = append(out, reg{ID: g.ID, Hostname: g.Hostname, OS: g.OS, Ephemeral: g.Ephemeral, RequestTags: g.RequestTags, Created: rfc3339(g.Created)})
+			rg := reg{
+				ID: g.ID, Hostname: g.Hostname, OS: g.OS, Ephemeral: g.Ephemeral, RequestTags: g.RequestTags,
+				MachineKey: g.MachineKey, NodeKey: g.NodeKey, Created: rfc3339(g.Created),
+			}
+			if g.Source.IsValid() {
+				rg.Source = g.Source.String()
+			}
+			out = append(out, rg)
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"registrations": out})

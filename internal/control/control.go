@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -86,6 +87,10 @@ type Config struct {
 	// EphemeralTimeout is how long an ephemeral device may stay offline
 	// before it is deleted; zero means 30 minutes.
 	EphemeralTimeout time.Duration
+	// SweepInterval is how often interactive logins past their TTL and
+	// ephemeral devices offline for EphemeralTimeout are cleaned up; zero
+	// means one minute.
+	SweepInterval time.Duration
 	// IdentityInterval is how often connected clients are asked for their
 	// posture identity when collection is on; zero means 24 hours.
 	IdentityInterval time.Duration
@@ -116,6 +121,7 @@ type Server struct {
 	cancel    context.CancelFunc //
 	bg        sync.WaitGroup     // map sessions and background work, awaited by Close
 	closed    bool               // guarded by mu; no new background work once set
+	conns     connLimiter        // unregistered Noise connections per address
 
 	mu       sync.Mutex
 	sessions map[int64]*session        // connected streaming map sessions, by device ID
@@ -124,6 +130,8 @@ type Server struct {
 	pending  map[string]*pendingReg    // interactive registrations, by id
 	c2n      map[string]chan *http.Response
 	offline  map[int64]*time.Timer // ephemeral devices awaiting clean-up
+	// derpConns are the relay's admitted connections and their node keys.
+	derpConns map[net.Conn]key.NodePublic
 }
 
 // New returns a Server ready to serve Handler. It loads or creates the
@@ -141,6 +149,7 @@ func New(cfg Config) (*Server, error) {
 	cfg.Coalesce = cmp.Or(cfg.Coalesce, 25*time.Millisecond)
 	cfg.EphemeralTimeout = cmp.Or(cfg.EphemeralTimeout, 30*time.Minute)
 	cfg.IdentityInterval = cmp.Or(cfg.IdentityInterval, 24*time.Hour)
+	cfg.SweepInterval = cmp.Or(cfg.SweepInterval, time.Minute)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -168,6 +177,7 @@ func New(cfg Config) (*Server, error) {
 		pending:    map[string]*pendingReg{},
 		c2n:        map[string]chan *http.Response{},
 		offline:    map[int64]*time.Timer{},
+		derpConns:  map[net.Conn]key.NodePublic{},
 	}
 	s.derp = derpserver.New(dk, func(format string, args ...any) {
 		s.log.Debug("derp", "msg", fmt.Sprintf(format, args...))
@@ -184,6 +194,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.derpMap = buildDERPMap(u, stunPort)
 	s.initMux()
+	s.background(s.housekeep)
 	return s, nil
 }
 
@@ -239,7 +250,7 @@ func (s *Server) initMux() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /key", s.serveKey)
 	s.mux.HandleFunc("/ts2021", s.serveNoiseUpgrade)
-	s.mux.Handle("/derp", derpserver.Handler(s.derp))
+	s.mux.HandleFunc("/derp", s.serveDERP)
 	s.mux.HandleFunc("/derp/probe", derpserver.ProbeHandler)
 	s.mux.HandleFunc("/derp/latency-check", derpserver.ProbeHandler)
 	s.mux.HandleFunc("/generate_204", derpserver.ServeNoContent)

@@ -270,16 +270,14 @@ func (s *Server) applyHostinfo(ctx context.Context, d *postern.Device, hi *tailc
 	s.updateFacts(ctx, d, tailnet.NodeFacts{Hostinfo: b, Hostname: hi.Hostname, OS: hi.OS, OSVersion: hi.OSVersion, ClientVersion: hi.IPNVersion})
 }
 
-// hostinfoJSON is the stored form of a Hostinfo. NetInfo (DERP latencies,
-// NAT details) is left out: it changes all the time, and the home DERP is
-// kept live instead.
+// hostinfoJSON is the stored form of a Hostinfo: only what peers need
+// (peerHostinfo). NetInfo (DERP latencies, NAT details) is left out too:
+// it changes all the time, and the home DERP is kept live instead.
 func hostinfoJSON(hi *tailcfg.Hostinfo) []byte {
 	if hi == nil {
 		return nil
 	}
-	c := hi.Clone()
-	c.NetInfo = nil
-	b, err := json.Marshal(c)
+	b, err := json.Marshal(peerHostinfo(hi))
 	if err != nil {
 		return nil
 	}

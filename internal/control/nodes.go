@@ -122,8 +122,10 @@ func (s *Server) tailNode(d *postern.Device, ln liveNode) *tailcfg.Node {
 	}
 	if len(d.Hostinfo) > 0 {
 		var hi tailcfg.Hostinfo
+		// Rows stored before Hostinfo was trimmed may hold more than
+		// peers should see.
 		if json.Unmarshal(d.Hostinfo, &hi) == nil {
-			n.Hostinfo = hi.View()
+			n.Hostinfo = peerHostinfo(&hi).View()
 		}
 	}
 	if !n.Hostinfo.Valid() {

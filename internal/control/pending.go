@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -18,55 +19,167 @@ import (
 	"github.com/postern/postern"
 )
 
-// pendingTTL is how long an unapproved interactive login stays open.
-const pendingTTL = time.Hour
+// Limits on interactive logins. Anyone who completes the Noise handshake
+// may ask for one, so what they may hold is bounded: overall, per source
+// address and per machine key. An entry keeps only what approval needs,
+// with the client's strings already bounded by checkHostinfo.
+const (
+	// pendingTTL is how long an unapproved interactive login stays open.
+	pendingTTL = time.Hour
+	// maxPending bounds open logins overall.
+	maxPending = 1024
+	// maxPendingPerAddr bounds open logins from one source address (for
+	// IPv6, one /64).
+	maxPendingPerAddr = 16
+	// maxPendingPerMachine bounds open logins of one machine key; a new
+	// one replaces that machine's oldest.
+	maxPendingPerMachine = 4
+)
 
 // pendingReg is an interactive login waiting for an admin to approve it.
 type pendingReg struct {
 	id        string
 	machine   key.MachinePublic
-	req       tailcfg.RegisterRequest
+	nodeKey   key.NodePublic
+	hostinfo  *tailcfg.Hostinfo // approvalHostinfo of what the client reported
+	tags      []string          // requested tags, sorted
+	ephemeral bool
+	source    netip.Addr // address the Noise connection came from
 	created   time.Time
 	done      chan struct{} // closed once approved
+	gone      chan struct{} // closed when dropped unapproved (expired or replaced)
 	deviceID  int64         // set before done is closed
 	approving bool
 }
 
 // Registration is an interactive login waiting for approval, as the API
-// and console show it.
+// and console show it. Hostname, OS and RequestTags are what the client
+// claims; MachineKey, NodeKey and Source are what the server saw, for
+// telling a real login from an impostor.
 type Registration struct {
 	ID          string // the last element of the login URL
 	Hostname    string
 	OS          string
 	RequestTags []string
 	Ephemeral   bool
-	Created     time.Time
+	// MachineKey is the client's machine public key ("mkey:..."), proven
+	// by the Noise handshake.
+	MachineKey string
+	// NodeKey is the node public key ("nodekey:...") the client asked to
+	// register: the device's node key once approved.
+	NodeKey string
+	// Source is the client's address as the server saw it (the proxy's
+	// X-Forwarded-For only from a trusted proxy); invalid if unknown.
+	Source  netip.Addr
+	Created time.Time
 }
 
 func (s *Server) authURL(id string) string {
 	return s.serverURL.JoinPath("register", id).String()
 }
 
+// addrGroup is the unit the per-address limit counts: the address, or
+// its /64 for IPv6, which one host usually holds whole.
+func addrGroup(a netip.Addr) netip.Prefix {
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return p
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+}
+
 // startPending opens (or reuses, for the same node key) an interactive
-// login for a client that came without an auth key.
-func (s *Server) startPending(mk key.MachinePublic, req *tailcfg.RegisterRequest) *pendingReg {
+// login for a client that came without an auth key from source. It
+// refuses when the limits above are reached.
+func (s *Server) startPending(mk key.MachinePublic, source netip.Addr, req *tailcfg.RegisterRequest) (*pendingReg, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	for id, p := range s.pending {
-		if now.Sub(p.created) > pendingTTL {
-			delete(s.pending, id)
-			continue
+	s.expirePendingLocked(now)
+	group := addrGroup(source)
+	var fromAddr int
+	var sameMachine []*pendingReg
+	for _, p := range s.pending {
+		if p.machine == mk && p.deviceID == 0 {
+			if p.nodeKey == req.NodeKey {
+				return p, nil
+			}
+			sameMachine = append(sameMachine, p)
 		}
-		if p.machine == mk && p.req.NodeKey == req.NodeKey && p.deviceID == 0 {
-			return p
+		if source.IsValid() && p.source.IsValid() && group.Contains(p.source.Unmap()) {
+			fromAddr++
 		}
+	}
+	if len(sameMachine) >= maxPendingPerMachine {
+		// Only this machine can ask again for its own logins: replace
+		// its oldest rather than lock it out.
+		oldest := slices.MinFunc(sameMachine, func(a, b *pendingReg) int { return a.created.Compare(b.created) })
+		if oldest.approving {
+			return nil, postern.Errorf(postern.EFORBIDDEN, "too many logins of this machine are waiting for approval; try again in a minute")
+		}
+		s.dropPendingLocked(oldest)
+		if source.IsValid() && oldest.source.IsValid() && group.Contains(oldest.source.Unmap()) {
+			fromAddr--
+		}
+	}
+	if fromAddr >= maxPendingPerAddr {
+		return nil, postern.Errorf(postern.EFORBIDDEN, "too many logins from your address are waiting for approval; ask an administrator to approve them or try again in an hour")
+	}
+	if len(s.pending) >= maxPending {
+		return nil, postern.Errorf(postern.EFORBIDDEN, "too many logins are waiting for approval; ask an administrator to approve them or try again in an hour")
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
-	p := &pendingReg{id: hex.EncodeToString(b), machine: mk, req: *req, created: now, done: make(chan struct{})}
+	p := &pendingReg{
+		id:        hex.EncodeToString(b),
+		machine:   mk,
+		nodeKey:   req.NodeKey,
+		hostinfo:  approvalHostinfo(req.Hostinfo),
+		tags:      requestedTags(req.Hostinfo),
+		ephemeral: req.Ephemeral,
+		source:    source,
+		created:   now,
+		done:      make(chan struct{}),
+		gone:      make(chan struct{}),
+	}
 	s.pending[p.id] = p
-	return p
+	return p, nil
+}
+
+// approvalHostinfo is what a pending login keeps of hi: the facts the
+// device row is created with. The rest (services, SSH host keys, ...)
+// the client reports again in its first map request once approved.
+func approvalHostinfo(hi *tailcfg.Hostinfo) *tailcfg.Hostinfo {
+	if hi == nil {
+		return nil
+	}
+	return &tailcfg.Hostinfo{Hostname: hi.Hostname, OS: hi.OS, OSVersion: hi.OSVersion, IPNVersion: hi.IPNVersion, DeviceModel: hi.DeviceModel}
+}
+
+// expirePendingLocked drops logins older than pendingTTL. s.mu is held.
+func (s *Server) expirePendingLocked(now time.Time) {
+	for _, p := range s.pending {
+		if now.Sub(p.created) > pendingTTL && !p.approving {
+			s.dropPendingLocked(p)
+		}
+	}
+}
+
+// dropPendingLocked forgets the login p and, if it was never approved,
+// lets go of the clients waiting for it. s.mu is held.
+func (s *Server) dropPendingLocked(p *pendingReg) {
+	delete(s.pending, p.id)
+	if p.deviceID == 0 {
+		close(p.gone)
+	}
+}
+
+// expirePending drops logins older than pendingTTL; the housekeeping loop
+// calls it so that expiry does not wait for the next login.
+func (s *Server) expirePending() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expirePendingLocked(s.now())
 }
 
 // awaitApproval holds a follow-up register request until the login it
@@ -85,6 +198,8 @@ func (s *Server) awaitApproval(ctx context.Context, mk key.MachinePublic, req *t
 	}
 	select {
 	case <-p.done:
+	case <-p.gone:
+		return tailcfg.RegisterResponse{}, postern.Errorf(postern.EINVALID, "login URL %s expired; run \"tailscale up\" again", req.Followup)
 	case <-ctx.Done():
 		return tailcfg.RegisterResponse{}, ctx.Err()
 	case <-s.done:
@@ -109,8 +224,11 @@ func (s *Server) PendingRegistrations() []Registration {
 		if p.deviceID != 0 || s.now().Sub(p.created) > pendingTTL {
 			continue
 		}
-		r := Registration{ID: p.id, Created: p.created, Ephemeral: p.req.Ephemeral, RequestTags: requestedTags(p.req.Hostinfo)}
-		if hi := p.req.Hostinfo; hi != nil {
+		r := Registration{
+			ID: p.id, Created: p.created, Ephemeral: p.ephemeral, RequestTags: slices.Clone(p.tags),
+			MachineKey: p.machine.String(), NodeKey: p.nodeKey.String(), Source: p.source,
+		}
+		if hi := p.hostinfo; hi != nil {
 			r.Hostname, r.OS = hi.Hostname, hi.OS
 		}
 		out = append(out, r)
@@ -154,12 +272,13 @@ func (s *Server) approve(ctx context.Context, p *pendingReg, userID string, acto
 	if err != nil {
 		return postern.Device{}, fmt.Errorf("loading tailnet: %w", err)
 	}
-	tags, err := s.checkTags(u.LoginName, requestedTags(p.req.Hostinfo), nil)
+	tags, err := s.checkTags(u.LoginName, p.tags, nil)
 	if err != nil {
 		return postern.Device{}, err
 	}
-	r := s.registration(&tn, p.machine, &p.req, deviceParams{
-		userID: u.ID, tags: tags, ephemeral: p.req.Ephemeral, authorized: true,
+	req := tailcfg.RegisterRequest{NodeKey: p.nodeKey, Hostinfo: p.hostinfo, Ephemeral: p.ephemeral}
+	r := s.registration(&tn, p.machine, &req, deviceParams{
+		userID: u.ID, tags: tags, ephemeral: p.ephemeral, authorized: true,
 	})
 	return s.registerNode(ctx, actor, r)
 }
@@ -182,8 +301,8 @@ func (s *Server) serveRegisterPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hostname := ""
-	if p.req.Hostinfo != nil {
-		hostname = p.req.Hostinfo.Hostname
+	if p.hostinfo != nil {
+		hostname = p.hostinfo.Hostname
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	registerPage.Execute(w, struct{ ID, Hostname string }{id, hostname})

@@ -47,8 +47,11 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		s.log.Info("register refused", "machine_key", mk.ShortString(), "hostname", req.Hostinfo.Hostname, "reason", pe.Message)
+		s.log.Info("register refused", "machine_key", mk.ShortString(), "source", sourceOf(r.Context()), "reason", pe.Message)
 		resp = tailcfg.RegisterResponse{Error: pe.Message}
+	}
+	if resp.User.ID != 0 {
+		markRegistered(r)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
@@ -58,6 +61,9 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 // rotate a node key, join with an auth key, or start (or wait for) an
 // interactive login.
 func (s *Server) register(ctx context.Context, mk key.MachinePublic, req *tailcfg.RegisterRequest) (tailcfg.RegisterResponse, error) {
+	if err := checkHostinfo(req.Hostinfo); err != nil {
+		return tailcfg.RegisterResponse{}, err
+	}
 	now := s.now()
 	if !req.Expiry.IsZero() && !req.Expiry.After(now) {
 		return s.logout(ctx, mk, req.NodeKey)
@@ -90,7 +96,10 @@ func (s *Server) register(ctx context.Context, mk key.MachinePublic, req *tailcf
 	if req.Followup != "" {
 		return s.awaitApproval(ctx, mk, req)
 	}
-	p := s.startPending(mk, req)
+	p, err := s.startPending(mk, sourceOf(ctx), req)
+	if err != nil {
+		return tailcfg.RegisterResponse{}, err
+	}
 	return tailcfg.RegisterResponse{AuthURL: s.authURL(p.id)}, nil
 }
 

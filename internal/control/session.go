@@ -79,12 +79,22 @@ func (s *Server) serveMap(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "node not registered", http.StatusUnauthorized)
 			return
 		}
-		s.log.Error("map: looking up node key", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.mapFailed(ctx, w, "map: looking up node key", err)
 		return
 	}
 	if d.MachineKey != mk.String() {
 		http.Error(w, "node key belongs to another machine", http.StatusForbidden)
+		return
+	}
+	markRegistered(r)
+	// An expired key gets nothing, as at registration: the client must
+	// log in again ("tailscale up") to rejoin.
+	if keyExpired(&d, s.now()) {
+		http.Error(w, "node key expired; run \"tailscale up\" to log in again", http.StatusUnauthorized)
+		return
+	}
+	if err := checkHostinfo(req.Hostinfo); err != nil {
+		http.Error(w, postern.ErrorMessage(err), http.StatusBadRequest)
 		return
 	}
 	// Streaming requests of modern clients are read-only: endpoints and
@@ -102,14 +112,23 @@ func (s *Server) serveMap(w http.ResponseWriter, r *http.Request) {
 		ss := &session{deviceID: d.ID, nodeKey: req.NodeKey}
 		resp, err := s.fullMap(ctx, ss)
 		if err != nil {
-			s.log.Error("map: building map", "device_id", d.ID, "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
+			s.mapFailed(ctx, w, "map: building map", err, "device_id", d.ID)
 			return
 		}
 		writeMsg(w, req.Compress == "zstd", resp)
 		return
 	}
 	s.stream(ctx, w, &d, &req)
+}
+
+// mapFailed answers a map request that failed with err, unless the
+// client already went away (its context is done), which is no error.
+func (s *Server) mapFailed(ctx context.Context, w http.ResponseWriter, what string, err error, attrs ...any) {
+	if ctx.Err() != nil {
+		return
+	}
+	s.log.Error(what, append(attrs, "err", err)...)
+	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
 // stream runs a streaming map session until the client goes away, a newer
@@ -150,8 +169,7 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 	defer s.sessionEnded(ss)
 	resp, err := s.fullMap(ctx, ss)
 	if err != nil {
-		s.log.Error("map: building first map", "device_id", d.ID, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.mapFailed(ctx, w, "map: building first map", err, "device_id", d.ID)
 		return
 	}
 	s.notifyPeersOf(d.ID, func(p *delta) { mark(&p.online, d.ID, true) })
@@ -170,6 +188,14 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 
 	keepAlive := time.NewTicker(s.cfg.KeepAlive)
 	defer keepAlive.Stop()
+	// The session ends when the node key expires; the client's next
+	// poll is refused until it logs in again.
+	var expired <-chan time.Time
+	if !d.KeyExpiryDisabled && !d.KeyExpiry.IsZero() {
+		t := time.NewTimer(d.KeyExpiry.Sub(s.now()))
+		defer t.Stop()
+		expired = t.C
+	}
 	identity := time.NewTicker(s.cfg.IdentityInterval)
 	defer identity.Stop()
 	for {
@@ -179,6 +205,9 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 		case <-ss.stop:
 			return
 		case <-s.done:
+			return
+		case <-expired:
+			s.log.Info("map session ended: node key expired", "device_id", d.ID)
 			return
 		case <-identity.C:
 			s.background(func(ctx context.Context) { s.collectIdentity(ctx, d.ID) })

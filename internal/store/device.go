@@ -284,6 +284,15 @@ func (q *queries) Devices(ctx context.Context, tailnetID string) ([]postern.Devi
 	return collect(rows, scanDevice, "list devices")
 }
 
+func (q *queries) StaleEphemeralDevices(ctx context.Context, before time.Time) ([]postern.Device, error) {
+	cutoff := toNanos(before)
+	rows, err := q.query(ctx, `SELECT `+deviceColumns+` FROM devices WHERE ephemeral AND last_seen < ? AND created < ? ORDER BY id`, cutoff, cutoff)
+	if err != nil {
+		return nil, fmt.Errorf("list stale ephemeral devices: %w", err)
+	}
+	return collect(rows, scanDevice, "list stale ephemeral devices")
+}
+
 func (q *queries) UpdateDevice(ctx context.Context, d *postern.Device) error {
 	r, err := encodeDevice(d)
 	if err != nil {

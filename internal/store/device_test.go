@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -258,6 +259,36 @@ func TestConcurrentCreateDevice(t *testing.T) {
 		}
 		if len(v4) != n || len(v6) != n || len(names) != n {
 			t.Errorf("got %d distinct IPv4, %d IPv6, %d names, want %d of each", len(v4), len(v6), len(names), n)
+		}
+	})
+}
+
+func TestStaleEphemeralDevices(t *testing.T) {
+	forEach(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTailnet(t, s)
+		for _, d := range []postern.Device{
+			{Hostname: "never-seen", Ephemeral: true, Created: at(1, 0)},
+			{Hostname: "seen-long-ago", Ephemeral: true, Created: at(1, 0), LastSeen: at(2, 0)},
+			{Hostname: "seen-lately", Ephemeral: true, Created: at(1, 0), LastSeen: at(9, 0)},
+			{Hostname: "created-lately", Ephemeral: true, Created: at(9, 0)},
+			{Hostname: "durable", Created: at(1, 0), LastSeen: at(2, 0)},
+		} {
+			d.TailnetID = tn.ID
+			if err := s.CreateDevice(ctx, &d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.StaleEphemeralDevices(ctx, at(5, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, d := range got {
+			names = append(names, d.Name)
+		}
+		slices.Sort(names)
+		if want := []string{"never-seen", "seen-long-ago"}; !reflect.DeepEqual(names, want) {
+			t.Errorf("stale ephemeral devices: got %v, want %v", names, want)
 		}
 	})
 }

@@ -51,6 +51,9 @@ type Queries interface {
 	DeviceByNodeKey(ctx context.Context, nodeKey string) (postern.Device, error)
 	DeviceByMachineKey(ctx context.Context, tailnetID, machineKey string) (postern.Device, error)
 	Devices(ctx context.Context, tailnetID string) ([]postern.Device, error)
+	// StaleEphemeralDevices lists ephemeral devices, of every tailnet,
+	// neither created nor seen since before.
+	StaleEphemeralDevices(ctx context.Context, before time.Time) ([]postern.Device, error)
 	UpdateDevice(ctx context.Context, d *postern.Device) error // every field but ID, NodeID, TailnetID, Created
 	TouchDevice(ctx context.Context, id int64, lastSeen time.Time) error
 	DeleteDevice(ctx context.Context, id int64) error // also deletes its attributes
