@@ -34,6 +34,10 @@ type principal struct {
 	User   postern.User
 	KeyID  string
 	Scopes []string // ScopeAll or specific scopes
+	// ClientID is the OAuth client the caller's token came from (or that
+	// minted the caller's key); keys the caller creates carry it, so
+	// they die with the client. "" for a user's own key.
+	ClientID string
 }
 
 // can reports whether p holds scope (a write scope satisfies its read).
@@ -89,14 +93,46 @@ func (a *API) authenticate(r *http.Request) (*principal, error) {
 	}
 	var scopes []string
 	switch {
-	case len(k.Scopes) > 0: // an OAuth access token: exactly its scopes
+	case k.AccessToken: // exactly its scopes, while its client and user may grant them
+		if err := a.checkTokenClient(r, k, u); err != nil {
+			return nil, err
+		}
 		scopes = k.Scopes
 	case u.Role == postern.RoleOwner || u.Role == postern.RoleAdmin:
 		scopes = []string{ScopeAll}
 	default:
 		scopes = []string{"all:read"}
 	}
-	return &principal{User: u, KeyID: k.ID, Scopes: scopes}, nil
+	return &principal{User: u, KeyID: k.ID, Scopes: scopes, ClientID: k.ClientID}, nil
+}
+
+// checkTokenClient refuses an OAuth access token whose client was deleted
+// or revoked, or whose client's user no longer holds a role that may
+// grant the token's scopes.
+func (a *API) checkTokenClient(r *http.Request, token postern.Key, u postern.User) error {
+	c, err := a.st.Key(r.Context(), token.ClientID)
+	if postern.IsNotFound(err) || (err == nil && (c.Type != postern.KeyTypeClient || !c.Valid(a.svc.Now()))) {
+		return postern.Errorf(postern.EUNAUTHORIZED, "the OAuth client that issued this token no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	for _, s := range token.Scopes {
+		if !roleMayGrant(u.Role, s) {
+			return postern.Errorf(postern.EUNAUTHORIZED, "the OAuth client's user (now %s) may no longer grant the %q scope", u.Role, s)
+		}
+	}
+	return nil
+}
+
+// roleMayGrant reports whether a user of role may hold scope, directly or
+// through an OAuth client: owners and admins any, other roles only read
+// scopes.
+func roleMayGrant(role postern.Role, scope string) bool {
+	if role == postern.RoleOwner || role == postern.RoleAdmin {
+		return true
+	}
+	return strings.HasSuffix(scope, ":read")
 }
 
 // handler is an API endpoint for an authenticated caller. An error it

@@ -70,6 +70,11 @@ func (a *API) oauthToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "invalid client id or secret")
 		return
 	}
+	owner, err := a.st.User(r.Context(), client.UserID)
+	if err != nil {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "the OAuth client's user no longer exists")
+		return
+	}
 	scopes := client.Scopes
 	if s := strings.Fields(r.PostForm.Get("scope")); len(s) > 0 {
 		granted := &principal{Scopes: client.Scopes}
@@ -80,6 +85,12 @@ func (a *API) oauthToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		scopes = s
+	}
+	for _, s := range scopes {
+		if !roleMayGrant(owner.Role, s) {
+			oauthError(w, http.StatusBadRequest, "invalid_scope", "the client's user (now "+string(owner.Role)+") may no longer grant scope "+s)
+			return
+		}
 	}
 	text, k, err := a.svc.IssueAccessToken(r.Context(), client, scopes)
 	if err != nil {
