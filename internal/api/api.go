@@ -56,6 +56,7 @@ type API struct {
 	decisions  Decider
 	syncer     Syncer
 	registrar  Registrar
+	proxies    *realip.Resolver
 }
 
 // New returns the API for cfg.
@@ -74,6 +75,7 @@ func New(cfg Config) *API {
 		decisions:  cfg.Decisions,
 		syncer:     cfg.Syncer,
 		registrar:  cfg.Registrar,
+		proxies:    cfg.Proxies,
 	}
 }
 

@@ -2,12 +2,8 @@ package api
 
 import (
 	"context"
-	"net"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
@@ -139,19 +135,17 @@ func roleMayGrant(role postern.Role, scope string) bool {
 // returns is answered by writeError, so handlers only write successes.
 type handler func(w http.ResponseWriter, r *http.Request, p *principal) error
 
-// authed wraps a handler that needs scope.
+// authed wraps a handler that needs scope. Valid credentials are always
+// served; an invalid one counts against its address and its key id, and
+// once either has failed too often the answer is 429 rather than 401.
 func (a *API) authed(scope string, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ip := clientIP(r)
-		if !a.limiter.allow(ip) {
-			w.Header().Set("Retry-After", "60")
-			writeJSON(w, http.StatusTooManyRequests, errorBody{Message: "too many failed authentication attempts; try again later"})
-			return
-		}
 		p, err := a.authenticate(r)
 		if err != nil {
-			if postern.ErrorCode(err) == postern.EUNAUTHORIZED {
-				a.limiter.fail(ip)
+			if postern.ErrorCode(err) == postern.EUNAUTHORIZED && a.limiter.fail(a.clientAddr(r), credentialKeyID(credential(r))) {
+				w.Header().Set("Retry-After", retryAfter)
+				writeJSON(w, http.StatusTooManyRequests, errorBody{Message: "too many failed authentication attempts from this address or for this key; try again in a minute"})
+				return
 			}
 			a.writeError(w, r, err)
 			return
@@ -167,58 +161,8 @@ func (a *API) authed(scope string, h handler) http.HandlerFunc {
 	}
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// failLimiter slows down repeated failed authentication from one address:
-// after failBurst failures within failWindow, the address is refused until
-// the window passes.
-type failLimiter struct {
-	now func() time.Time
-
-	mu    sync.Mutex
-	fails map[string][]time.Time // guarded by mu; per address, failures within the window
-}
-
-const (
-	failBurst  = 10
-	failWindow = time.Minute
-	maxTracked = 10000
-)
-
-func newFailLimiter(now func() time.Time) *failLimiter {
-	return &failLimiter{now: now, fails: map[string][]time.Time{}}
-}
-
-func (l *failLimiter) allow(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recentLocked(ip)) < failBurst
-}
-
-func (l *failLimiter) fail(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) >= maxTracked {
-		clear(l.fails) // under a flood, forget rather than grow without bound
-	}
-	l.fails[ip] = append(l.recentLocked(ip), l.now())
-}
-
-func (l *failLimiter) recentLocked(ip string) []time.Time {
-	cutoff := l.now().Add(-failWindow)
-	ts := l.fails[ip]
-	i := slices.IndexFunc(ts, func(t time.Time) bool { return t.After(cutoff) })
-	if i < 0 {
-		delete(l.fails, ip)
-		return nil
-	}
-	ts = ts[i:]
-	l.fails[ip] = ts
-	return ts
+// clientAddr is the address failures are counted against: the client's,
+// as the trusted proxies report it.
+func (a *API) clientAddr(r *http.Request) string {
+	return a.proxies.Addr(r).String()
 }

@@ -178,7 +178,9 @@ func TestAccessTokensMarkedByType(t *testing.T) {
 	id, secret := createClient(t, e, "devices:core:read")
 	token(t, e, id, secret)
 	_, body = e.raw(t, "GET", "/api/v2/tailnet/-/keys?all=true", "")
-	var list struct{ Keys []struct{ ID, Description string } }
+	var list struct {
+		Keys []struct{ ID, Description string }
+	}
 	json.Unmarshal([]byte(body), &list)
 	if len(list.Keys) != 3 || !strings.Contains(body, "oauth:looks like a token") {
 		t.Errorf("got %s, want the admin key, the client and the key described oauth:..., no token", body)
