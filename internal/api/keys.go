@@ -95,7 +95,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) er
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	req := tailnet.KeyRequest{UserID: p.User.ID, ClientID: p.ClientID, Description: body.Description, Expiry: time.Duration(body.ExpirySeconds) * time.Second}
+	req := tailnet.KeyRequest{UserID: p.User.ID, ClientID: p.ClientID, Description: body.Description}
 	switch body.KeyType {
 	case "", "auth":
 		if body.Capabilities == nil {
@@ -124,6 +124,14 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) er
 	if len(body.Description) > 50 {
 		return badf("description is longer than 50 characters")
 	}
+	// Checked in seconds, before the conversion to a Duration can
+	// overflow; 0 asks for the default.
+	maxSecs := int64(tailnet.MaxExpiry(req.Type) / time.Second)
+	if body.ExpirySeconds < 0 || body.ExpirySeconds > maxSecs {
+		return badf("expirySeconds must be from 1 to %d (%d days) for %s keys, or 0 for the default of %d days; got %d",
+			maxSecs, maxSecs/86400, req.Type, int64(tailnet.DefaultKeyExpiry/(24*time.Hour)), body.ExpirySeconds)
+	}
+	req.Expiry = time.Duration(body.ExpirySeconds) * time.Second
 	text, k, err := a.svc.CreateKey(r.Context(), p.auditContext(), a.tailnetID, req)
 	if err != nil {
 		return err

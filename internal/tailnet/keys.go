@@ -13,15 +13,28 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// MaxKeyExpiry is the longest lifetime a key may be given.
-const MaxKeyExpiry = 365 * 24 * time.Hour
+// Key lifetimes. Like Tailscale: auth keys live at most 90 days, API
+// keys (and OAuth clients) at most a year; 90 days unless asked.
+const (
+	DefaultKeyExpiry = 90 * 24 * time.Hour
+	MaxAuthKeyExpiry = 90 * 24 * time.Hour
+	MaxKeyExpiry     = 365 * 24 * time.Hour
+)
+
+// MaxExpiry is the longest lifetime a key of type t may be given.
+func MaxExpiry(t postern.KeyType) time.Duration {
+	if t == postern.KeyTypeAuth {
+		return MaxAuthKeyExpiry
+	}
+	return MaxKeyExpiry
+}
 
 // KeyRequest describes a key to create.
 type KeyRequest struct {
 	Type        postern.KeyType
 	UserID      string // owner; API keys act as this user
 	Description string
-	Expiry      time.Duration // 0 means the default of 90 days
+	Expiry      time.Duration // 0 means DefaultKeyExpiry; at most MaxExpiry(Type)
 
 	Reusable, Ephemeral, Preauthorized bool     // auth keys
 	Tags                               []string // auth keys: tags given to devices
@@ -36,10 +49,10 @@ type KeyRequest struct {
 // returns the key's text, which is never stored, and the stored key.
 func (s *Service) CreateKey(ctx context.Context, ac audit.Context, tailnetID string, r KeyRequest) (string, postern.Key, error) {
 	if r.Expiry == 0 {
-		r.Expiry = 90 * 24 * time.Hour
+		r.Expiry = DefaultKeyExpiry
 	}
-	if r.Expiry < 0 || r.Expiry > MaxKeyExpiry {
-		return "", postern.Key{}, postern.Errorf(postern.EINVALID, "key expiry %s is out of range (1s to %s)", r.Expiry, MaxKeyExpiry)
+	if max := MaxExpiry(r.Type); r.Expiry < time.Second || r.Expiry > max {
+		return "", postern.Key{}, postern.Errorf(postern.EINVALID, "the expiry of %s keys must be from 1 second to %d days, got %s", r.Type, max/(24*time.Hour), r.Expiry)
 	}
 	for _, t := range r.Tags {
 		if !strings.HasPrefix(t, "tag:") || len(t) == len("tag:") {
