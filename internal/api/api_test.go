@@ -211,6 +211,9 @@ func TestDevicesWithOfficialClient(t *testing.T) {
 		}
 	})
 	t.Run("tags", func(t *testing.T) {
+		if err := e.client.PolicyFile().Set(ctx, `{"tagOwners": {"tag:a": [], "tag:b": [], "tag:server": []}, "acls": []}`, ""); err != nil {
+			t.Fatal(err)
+		}
 		if err := e.client.Devices().SetTags(ctx, e.devA.NodeID, []string{"tag:b", "tag:a"}); err != nil {
 			t.Fatal(err)
 		}

@@ -92,7 +92,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) er
 		Scopes        []string         `json:"scopes"`
 		Tags          []string         `json:"tags"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := decodeStrict(r, &body); err != nil {
 		return err
 	}
 	req := tailnet.KeyRequest{UserID: p.User.ID, ClientID: p.ClientID, Description: body.Description}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/postern/postern"
@@ -54,10 +53,8 @@ func (s *Service) CreateKey(ctx context.Context, ac audit.Context, tailnetID str
 	if max := MaxExpiry(r.Type); r.Expiry < time.Second || r.Expiry > max {
 		return "", postern.Key{}, postern.Errorf(postern.EINVALID, "the expiry of %s keys must be from 1 second to %d days, got %s", r.Type, max/(24*time.Hour), r.Expiry)
 	}
-	for _, t := range r.Tags {
-		if !strings.HasPrefix(t, "tag:") || len(t) == len("tag:") {
-			return "", postern.Key{}, postern.Errorf(postern.EINVALID, "tag %q must look like tag:name", t)
-		}
+	if err := CheckTagSyntax(r.Tags); err != nil {
+		return "", postern.Key{}, err
 	}
 	if r.Type != postern.KeyTypeAuth && (r.Reusable || r.Ephemeral || r.Preauthorized || len(r.Tags) > 0) {
 		return "", postern.Key{}, postern.Errorf(postern.EINVALID, "only auth keys take reusable, ephemeral, preauthorized or tags")
