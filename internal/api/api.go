@@ -168,6 +168,8 @@ func statusOf(code postern.Code) int {
 		return http.StatusForbidden
 	case postern.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case postern.EBUSY:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

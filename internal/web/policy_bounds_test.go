@@ -1,0 +1,55 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/tailnet"
+)
+
+func TestPreviewIsBounded(t *testing.T) {
+	e := newEnv(t, "http://x")
+	ck := e.signIn(e.user("owner@example.com", postern.RoleOwner))
+	csrf := e.csrf(ck.Value)
+	var b strings.Builder
+	b.WriteString(`{"groups": {`)
+	for i := range 3000 {
+		fmt.Fprintf(&b, `"group:g%d": ["u%d@example.com"],`, i, i)
+	}
+	b.WriteString(`}, "acls": [`)
+	for i := range 3000 {
+		fmt.Fprintf(&b, `{"action": "accept", "src": ["group:g%d"], "dst": ["*:%d"]},`, i, i+1)
+	}
+	b.WriteString(`]}`)
+	preview := func(text string) string {
+		w := e.do("POST", "/admin/policy", ck.Value, url.Values{"csrf": {csrf}, "action": {"preview"}, "policy": {text}})
+		return w.Body.String()
+	}
+
+	e.svc.SetPolicyCheckTimeout(50 * time.Millisecond)
+	if body := preview(b.String()); !strings.Contains(body, "took longer than 50ms and was stopped") {
+		t.Errorf("slow preview: got a page without the time limit message:\n%.300s", body)
+	}
+	if body := preview(b.String()); !strings.Contains(body, "a policy check of yours is still running") {
+		t.Errorf("second preview while the first runs: got a page without the busy message:\n%.300s", body)
+	}
+	e.svc.SetPolicyCheckTimeout(0)
+	deadline := time.Now().Add(60 * time.Second)
+	body := ""
+	for time.Now().Before(deadline) {
+		if body = preview(tailnet.DefaultPolicy); !strings.Contains(body, "still running") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if strings.Contains(body, "still running") || strings.Contains(body, "took longer") {
+		t.Errorf("preview once the slow one ended: still refused")
+	}
+	if cur, _ := tailnet.CurrentPolicy(ctx, e.svc.Store(), e.tn.ID); cur.Version != 0 {
+		t.Errorf("policy in force: got version %d, want the default kept", cur.Version)
+	}
+}
