@@ -32,7 +32,7 @@ type env struct {
 
 var cli = audit.Context{Origin: audit.OriginCLI, Actor: audit.Service("test")}
 
-func newEnv(t *testing.T, opts ...func(*server.Config)) *env {
+func newEnv(t testing.TB, opts ...func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
