@@ -3,6 +3,7 @@ package tailnet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,22 +51,30 @@ func (s *Service) PolicyCheck(ctx context.Context, userID string, fn func(ctx co
 		timeout = DefaultPolicyCheckTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		defer s.checks.release(userID)
-		defer cancel()
-		done <- fn(ctx)
+		// The slot is free before the caller hears of the result, so a
+		// user's next request never finds its finished check running.
+		err := fn(ctx)
+		s.checks.release(userID)
+		done <- err
 	}()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			s.log.Warn("policy check stopped at its time limit", "user_id", userID, "timeout", timeout)
-			return postern.Errorf(postern.EUNAVAILABLE, "checking the policy took longer than %s and was stopped; make it smaller or simpler, or try again later", timeout)
-		}
-		return ctx.Err()
 	}
+	select {
+	case err := <-done: // finished just as time ran out
+		return err
+	default:
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		s.log.Warn("policy check stopped at its time limit", "user_id", userID, "timeout", timeout)
+		return postern.Errorf(postern.EUNAVAILABLE, "checking the policy took longer than %s and was stopped; make it smaller or simpler, or try again later", timeout)
+	}
+	return fmt.Errorf("checking the policy: %w", ctx.Err())
 }
 
 func (c *policyChecks) acquire(userID string) bool {
