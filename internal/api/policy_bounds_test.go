@@ -70,29 +70,50 @@ func slowPolicy(n int) string {
 	return b.String()
 }
 
+// holdCheck starts a policy check for user that runs until release is
+// closed, and returns once it holds the user's slot; wait reports when it
+// ended.
+func holdCheck(t *testing.T, svc *tailnet.Service, userID string) (release func(), wait func()) {
+	t.Helper()
+	running, stop, ended := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		svc.PolicyCheck(context.Background(), userID, func(context.Context) error {
+			close(running)
+			<-stop
+			return nil
+		})
+	}()
+	<-running
+	return func() { close(stop) }, func() { <-ended }
+}
+
 func TestPolicyChecksAreBounded(t *testing.T) {
 	e := newEnv(t)
-	e.srv.Service().SetPolicyCheckTimeout(50 * time.Millisecond)
-	slow := slowPolicy(3000)
-	code, body := e.raw(t, "POST", "/api/v2/tailnet/-/acl/validate", slow)
-	if code != 503 || !strings.Contains(body, "took longer than 50ms and was stopped") {
-		t.Fatalf("slow validate: got %d %s, want 503 naming the time limit", code, body)
-	}
-	// The compiler cannot be interrupted: the caller's slot stays taken
-	// until it finishes, so a second check cannot pile on.
-	code, body = e.raw(t, "POST", "/api/v2/tailnet/-/acl/preview?type=user&previewFor=owner@example.com", slow)
-	if code != 429 || !strings.Contains(body, "a policy check of yours is still running") {
-		t.Errorf("second check while the first runs: got %d %s, want 429", code, body)
-	}
-	e.srv.Service().SetPolicyCheckTimeout(0)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if code, body = e.raw(t, "POST", "/api/v2/tailnet/-/acl/validate", goodPolicy); code != 429 {
-			break
+	svc := e.srv.Service()
+	t.Run("one at a time per user", func(t *testing.T) {
+		release, wait := holdCheck(t, svc, e.owner.ID)
+		for _, path := range []string{"validate", "preview?type=user&previewFor=owner@example.com"} {
+			code, body := e.raw(t, "POST", "/api/v2/tailnet/-/acl/"+path, goodPolicy)
+			if code != 429 || !strings.Contains(body, "a policy check of yours is still running") {
+				t.Errorf("%s while another check of the user runs: got %d %s, want 429", path, code, body)
+			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if code != 200 || body != "{}\n" {
-		t.Errorf("validate once the slow check ended: got %d %q, want 200 {}", code, body)
-	}
+		release()
+		wait()
+		if code, body := e.raw(t, "POST", "/api/v2/tailnet/-/acl/validate", goodPolicy); code != 200 || body != "{}\n" {
+			t.Errorf("validate once the other check ended: got %d %q, want 200 {}", code, body)
+		}
+	})
+	t.Run("time limit", func(t *testing.T) {
+		svc.SetPolicyCheckTimeout(time.Millisecond)
+		defer svc.SetPolicyCheckTimeout(0)
+		code, body := e.raw(t, "POST", "/api/v2/tailnet/-/acl/validate", slowPolicy(4000))
+		if code != 503 || !strings.Contains(body, "took longer than 1ms and was stopped") {
+			t.Errorf("slow validate: got %d %.300s, want 503 naming the time limit", code, body)
+		}
+		if got := currentPolicyText(t, e); got != tailnet.DefaultPolicy {
+			t.Errorf("the policy in force changed")
+		}
+	})
 }
