@@ -60,4 +60,15 @@ type AuditFilter struct {
 	Target    string    // target id or name
 	Event     string    // EventName, e.g. "NODE.UPDATE.ATTRIBUTES"
 	Limit     int       // 0 means no limit
+	// Before continues a listing from its last event: when its ID is not
+	// 0, only events after it in newest-first order (an older event time,
+	// or the same time and a smaller id) are returned.
+	Before AuditCursor
+}
+
+// AuditCursor is a position in the newest-first audit log: the event time
+// and id of the last event a page returned.
+type AuditCursor struct {
+	Time time.Time
+	ID   int64
 }

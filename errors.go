@@ -19,6 +19,7 @@ const (
 	EUNAUTHORIZED Code = "unauthorized" // no or bad credentials
 	EFORBIDDEN    Code = "forbidden"    // credentials lack the permission
 	EUNAVAILABLE  Code = "unavailable"  // a dependency (vendor, database) failed
+	EBUSY         Code = "busy"         // the caller already has as much work running as it may
 )
 
 // Error is an error with a Code and a message fit to show a user.

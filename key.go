@@ -33,8 +33,16 @@ type Key struct {
 	Preauthorized bool
 	Tags          []string
 
-	// Scopes of an OAuth client.
+	// Scopes of an OAuth client, or of an OAuth access token.
 	Scopes []string
+
+	// ClientID names the OAuth client whose access token minted this key
+	// (for an access token, the client that issued it); "" for a key a
+	// user made. Deleting the client deletes these keys too.
+	ClientID string
+	// AccessToken marks an API key issued by the OAuth token endpoint
+	// rather than created by a user.
+	AccessToken bool
 }
 
 // Valid reports whether k can be used at now: not revoked, not expired, and

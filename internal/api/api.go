@@ -7,12 +7,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/postern/postern"
@@ -56,6 +58,7 @@ type API struct {
 	decisions  Decider
 	syncer     Syncer
 	registrar  Registrar
+	proxies    *realip.Resolver
 }
 
 // New returns the API for cfg.
@@ -74,6 +77,7 @@ func New(cfg Config) *API {
 		decisions:  cfg.Decisions,
 		syncer:     cfg.Syncer,
 		registrar:  cfg.Registrar,
+		proxies:    cfg.Proxies,
 	}
 }
 
@@ -89,17 +93,54 @@ const maxBody = 1 << 20
 
 // decode reads a JSON body into v, rejecting unknown trailing data.
 func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := readBody(r)
 	if err != nil {
-		return postern.Errorf(postern.EINVALID, "reading request body: %v", err)
-	}
-	if len(body) > maxBody {
-		return postern.Errorf(postern.EINVALID, "request body is larger than %d bytes", maxBody)
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return postern.Errorf(postern.EINVALID, "invalid JSON body: %v", err)
 	}
 	return nil
+}
+
+// decodeStrict is decode for bodies of a known shape (those Tailscale's
+// clients send): a field v does not have is an error rather than
+// silently ignored, so a misspelt field cannot read as "empty".
+func decodeStrict(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := unmarshalStrict(body, v); err != nil {
+		return postern.Errorf(postern.EINVALID, "invalid JSON body: %w", err)
+	}
+	return nil
+}
+
+// unmarshalStrict decodes the one JSON value in b into v, refusing fields
+// v does not have.
+func unmarshalStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+// readBody reads a request body of at most maxBody bytes.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, postern.Errorf(postern.EINVALID, "reading request body: %v", err)
+	}
+	if len(body) > maxBody {
+		return nil, postern.Errorf(postern.EINVALID, "request body is larger than %d bytes", maxBody)
+	}
+	return body, nil
 }
 
 // writeJSON writes v with status code.
@@ -127,6 +168,8 @@ func statusOf(code postern.Code) int {
 		return http.StatusForbidden
 	case postern.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case postern.EBUSY:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

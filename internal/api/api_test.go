@@ -32,10 +32,14 @@ type env struct {
 
 var cli = audit.Context{Origin: audit.OriginCLI, Actor: audit.Service("test")}
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB, opts ...func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
+	cfg := server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		t.Fatalf("starting server: %v", err)
 	}
@@ -207,6 +211,9 @@ func TestDevicesWithOfficialClient(t *testing.T) {
 		}
 	})
 	t.Run("tags", func(t *testing.T) {
+		if err := e.client.PolicyFile().Set(ctx, `{"tagOwners": {"tag:a": [], "tag:b": [], "tag:server": []}, "acls": []}`, ""); err != nil {
+			t.Fatal(err)
+		}
 		if err := e.client.Devices().SetTags(ctx, e.devA.NodeID, []string{"tag:b", "tag:a"}); err != nil {
 			t.Fatal(err)
 		}

@@ -64,7 +64,7 @@ func (a *API) setAttribute(w http.ResponseWriter, r *http.Request, p *principal)
 		return err
 	}
 	var req attrRequest
-	if err := decode(r, &req); err != nil {
+	if err := decodeStrict(r, &req); err != nil {
 		return err
 	}
 	u, err := req.update(r.PathValue("key"))
@@ -100,7 +100,7 @@ func (a *API) batchAttributes(w http.ResponseWriter, r *http.Request, p *princip
 		Nodes   map[string]map[string]json.RawMessage `json:"nodes"`
 		Comment string                                `json:"comment"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := decodeStrict(r, &body); err != nil {
 		return err
 	}
 	updates := map[int64][]tailnet.AttrUpdate{}
@@ -117,7 +117,7 @@ func (a *API) batchAttributes(w http.ResponseWriter, r *http.Request, p *princip
 				continue
 			}
 			var req attrRequest
-			if err := json.Unmarshal(raw, &req); err != nil {
+			if err := unmarshalStrict(raw, &req); err != nil {
 				return badf("attribute %s of node %s: %v", key, nodeID, err)
 			}
 			u, err := req.update(key)

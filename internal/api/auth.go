@@ -2,12 +2,8 @@ package api
 
 import (
 	"context"
-	"net"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
@@ -34,6 +30,10 @@ type principal struct {
 	User   postern.User
 	KeyID  string
 	Scopes []string // ScopeAll or specific scopes
+	// ClientID is the OAuth client the caller's token came from (or that
+	// minted the caller's key); keys the caller creates carry it, so
+	// they die with the client. "" for a user's own key.
+	ClientID string
 }
 
 // can reports whether p holds scope (a write scope satisfies its read).
@@ -89,33 +89,63 @@ func (a *API) authenticate(r *http.Request) (*principal, error) {
 	}
 	var scopes []string
 	switch {
-	case len(k.Scopes) > 0: // an OAuth access token: exactly its scopes
+	case k.AccessToken: // exactly its scopes, while its client and user may grant them
+		if err := a.checkTokenClient(r, k, u); err != nil {
+			return nil, err
+		}
 		scopes = k.Scopes
 	case u.Role == postern.RoleOwner || u.Role == postern.RoleAdmin:
 		scopes = []string{ScopeAll}
 	default:
 		scopes = []string{"all:read"}
 	}
-	return &principal{User: u, KeyID: k.ID, Scopes: scopes}, nil
+	return &principal{User: u, KeyID: k.ID, Scopes: scopes, ClientID: k.ClientID}, nil
+}
+
+// checkTokenClient refuses an OAuth access token whose client was deleted
+// or revoked, or whose client's user no longer holds a role that may
+// grant the token's scopes.
+func (a *API) checkTokenClient(r *http.Request, token postern.Key, u postern.User) error {
+	c, err := a.st.Key(r.Context(), token.ClientID)
+	if postern.IsNotFound(err) || (err == nil && (c.Type != postern.KeyTypeClient || !c.Valid(a.svc.Now()))) {
+		return postern.Errorf(postern.EUNAUTHORIZED, "the OAuth client that issued this token no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	for _, s := range token.Scopes {
+		if !roleMayGrant(u.Role, s) {
+			return postern.Errorf(postern.EUNAUTHORIZED, "the OAuth client's user (now %s) may no longer grant the %q scope", u.Role, s)
+		}
+	}
+	return nil
+}
+
+// roleMayGrant reports whether a user of role may hold scope, directly or
+// through an OAuth client: owners and admins any, other roles only read
+// scopes.
+func roleMayGrant(role postern.Role, scope string) bool {
+	if role == postern.RoleOwner || role == postern.RoleAdmin {
+		return true
+	}
+	return strings.HasSuffix(scope, ":read")
 }
 
 // handler is an API endpoint for an authenticated caller. An error it
 // returns is answered by writeError, so handlers only write successes.
 type handler func(w http.ResponseWriter, r *http.Request, p *principal) error
 
-// authed wraps a handler that needs scope.
+// authed wraps a handler that needs scope. Valid credentials are always
+// served; an invalid one counts against its address and its key id, and
+// once either has failed too often the answer is 429 rather than 401.
 func (a *API) authed(scope string, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ip := clientIP(r)
-		if !a.limiter.allow(ip) {
-			w.Header().Set("Retry-After", "60")
-			writeJSON(w, http.StatusTooManyRequests, errorBody{Message: "too many failed authentication attempts; try again later"})
-			return
-		}
 		p, err := a.authenticate(r)
 		if err != nil {
-			if postern.ErrorCode(err) == postern.EUNAUTHORIZED {
-				a.limiter.fail(ip)
+			if postern.ErrorCode(err) == postern.EUNAUTHORIZED && a.limiter.fail(a.clientAddr(r), credentialKeyID(credential(r))) {
+				w.Header().Set("Retry-After", retryAfter)
+				writeJSON(w, http.StatusTooManyRequests, errorBody{Message: "too many failed authentication attempts from this address or for this key; try again in a minute"})
+				return
 			}
 			a.writeError(w, r, err)
 			return
@@ -131,58 +161,8 @@ func (a *API) authed(scope string, h handler) http.HandlerFunc {
 	}
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// failLimiter slows down repeated failed authentication from one address:
-// after failBurst failures within failWindow, the address is refused until
-// the window passes.
-type failLimiter struct {
-	now func() time.Time
-
-	mu    sync.Mutex
-	fails map[string][]time.Time // guarded by mu; per address, failures within the window
-}
-
-const (
-	failBurst  = 10
-	failWindow = time.Minute
-	maxTracked = 10000
-)
-
-func newFailLimiter(now func() time.Time) *failLimiter {
-	return &failLimiter{now: now, fails: map[string][]time.Time{}}
-}
-
-func (l *failLimiter) allow(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recentLocked(ip)) < failBurst
-}
-
-func (l *failLimiter) fail(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) >= maxTracked {
-		clear(l.fails) // under a flood, forget rather than grow without bound
-	}
-	l.fails[ip] = append(l.recentLocked(ip), l.now())
-}
-
-func (l *failLimiter) recentLocked(ip string) []time.Time {
-	cutoff := l.now().Add(-failWindow)
-	ts := l.fails[ip]
-	i := slices.IndexFunc(ts, func(t time.Time) bool { return t.After(cutoff) })
-	if i < 0 {
-		delete(l.fails, ip)
-		return nil
-	}
-	ts = ts[i:]
-	l.fails[ip] = ts
-	return ts
+// clientAddr is the address failures are counted against: the client's,
+// as the trusted proxies report it.
+func (a *API) clientAddr(r *http.Request) string {
+	return a.proxies.Addr(r).String()
 }

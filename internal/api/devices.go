@@ -237,7 +237,7 @@ func (a *API) authorizeDevice(w http.ResponseWriter, r *http.Request, p *princip
 	}
 	d, err := a.deviceOf(r)
 	if err == nil {
-		err = decode(r, &body)
+		err = decodeStrict(r, &body)
 	}
 	if err == nil && body.Authorized == nil {
 		err = badf("missing field \"authorized\"")
@@ -254,14 +254,18 @@ func (a *API) authorizeDevice(w http.ResponseWriter, r *http.Request, p *princip
 
 func (a *API) setDeviceTags(w http.ResponseWriter, r *http.Request, p *principal) error {
 	var body struct {
-		Tags []string `json:"tags"`
+		Tags *[]string `json:"tags"`
 	}
 	d, err := a.deviceOf(r)
 	if err == nil {
-		err = decode(r, &body)
+		err = decodeStrict(r, &body)
+	}
+	if err == nil && body.Tags == nil {
+		// Only an explicit empty list removes every tag.
+		err = badf("missing field \"tags\" (a list; [] removes every tag)")
 	}
 	if err == nil {
-		_, err = a.svc.SetDeviceTags(r.Context(), p.auditContext(), a.tailnetID, d.ID, body.Tags)
+		_, err = a.svc.SetDeviceTags(r.Context(), p.auditContext(), a.tailnetID, d.ID, *body.Tags)
 	}
 	if err != nil {
 		return err

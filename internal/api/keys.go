@@ -71,7 +71,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p *principal) err
 	all := r.URL.Query().Get("all") == "true"
 	out := []keyJSON{}
 	for _, k := range ks {
-		if tailnet.IsAccessToken(k) || (!all && k.UserID != p.User.ID) {
+		if tailnet.IsAccessToken(k) || (!all && k.UserID != p.User.ID) || !canSee(p, k) {
 			continue
 		}
 		out = append(out, toKeyJSON(k, a.svc.Now()))
@@ -92,10 +92,10 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) er
 		Scopes        []string         `json:"scopes"`
 		Tags          []string         `json:"tags"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := decodeStrict(r, &body); err != nil {
 		return err
 	}
-	req := tailnet.KeyRequest{UserID: p.User.ID, Description: body.Description, Expiry: time.Duration(body.ExpirySeconds) * time.Second}
+	req := tailnet.KeyRequest{UserID: p.User.ID, ClientID: p.ClientID, Description: body.Description}
 	switch body.KeyType {
 	case "", "auth":
 		if body.Capabilities == nil {
@@ -104,10 +104,15 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) er
 		c := body.Capabilities.Devices.Create
 		req.Type, req.Reusable, req.Ephemeral, req.Preauthorized, req.Tags = postern.KeyTypeAuth, c.Reusable, c.Ephemeral, c.Preauthorized, c.Tags
 	case "api":
+		// An API key acts as its user with every scope the user's role
+		// has, so only a caller holding all of them may mint one.
+		if !p.can(ScopeAll) {
+			return postern.Errorf(postern.EFORBIDDEN, "creating an API key needs the %q scope", ScopeAll)
+		}
 		req.Type = postern.KeyTypeAPI
 	case "client":
 		if !p.can(ScopeAll) {
-			return postern.Errorf(postern.EFORBIDDEN, "only an admin's API key can create OAuth clients")
+			return postern.Errorf(postern.EFORBIDDEN, "creating an OAuth client needs the %q scope", ScopeAll)
 		}
 		if err := validateScopes(body.Scopes); err != nil {
 			return err
@@ -119,6 +124,14 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p *principal) er
 	if len(body.Description) > 50 {
 		return badf("description is longer than 50 characters")
 	}
+	// Checked in seconds, before the conversion to a Duration can
+	// overflow; 0 asks for the default.
+	maxSecs := int64(tailnet.MaxExpiry(req.Type) / time.Second)
+	if body.ExpirySeconds < 0 || body.ExpirySeconds > maxSecs {
+		return badf("expirySeconds must be from 1 to %d (%d days) for %s keys, or 0 for the default of %d days; got %d",
+			maxSecs, maxSecs/86400, req.Type, int64(tailnet.DefaultKeyExpiry/(24*time.Hour)), body.ExpirySeconds)
+	}
+	req.Expiry = time.Duration(body.ExpirySeconds) * time.Second
 	text, k, err := a.svc.CreateKey(r.Context(), p.auditContext(), a.tailnetID, req)
 	if err != nil {
 		return err
@@ -138,10 +151,19 @@ func (a *API) keyOf(r *http.Request) (postern.Key, error) {
 	return k, err
 }
 
+// canSee reports whether p may read k: auth keys with the auth_keys
+// scope, API keys and OAuth clients only with read access to everything.
+func canSee(p *principal, k postern.Key) bool {
+	return k.Type == postern.KeyTypeAuth || p.can(read(ScopeAll))
+}
+
 func (a *API) getKey(w http.ResponseWriter, r *http.Request, p *principal) error {
 	k, err := a.keyOf(r)
 	if err != nil {
 		return err
+	}
+	if !canSee(p, k) {
+		return postern.Errorf(postern.EFORBIDDEN, "reading an API key or OAuth client needs the %q scope", read(ScopeAll))
 	}
 	writeJSON(w, http.StatusOK, toKeyJSON(k, a.svc.Now()))
 	return nil
@@ -149,6 +171,9 @@ func (a *API) getKey(w http.ResponseWriter, r *http.Request, p *principal) error
 
 func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, p *principal) error {
 	k, err := a.keyOf(r)
+	if err == nil && k.Type != postern.KeyTypeAuth && !p.can(ScopeAll) {
+		err = postern.Errorf(postern.EFORBIDDEN, "deleting an API key or OAuth client needs the %q scope", ScopeAll)
+	}
 	if err == nil {
 		err = a.svc.DeleteKey(r.Context(), p.auditContext(), a.tailnetID, k.ID)
 	}

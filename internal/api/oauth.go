@@ -46,12 +46,6 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 // the requested scopes, which must be within the client's, or all of the
 // client's when none are requested.
 func (a *API) oauthToken(w http.ResponseWriter, r *http.Request) {
-	ip := clientIP(r)
-	if !a.limiter.allow(ip) {
-		w.Header().Set("Retry-After", "60")
-		oauthError(w, http.StatusTooManyRequests, "slow_down", "too many failed authentication attempts")
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "malformed form body")
 		return
@@ -66,8 +60,19 @@ func (a *API) oauthToken(w http.ResponseWriter, r *http.Request) {
 	}
 	client, err := keys.Authenticate(r.Context(), a.st, secret, postern.KeyTypeClient, a.svc.Now())
 	if err != nil || client.ID != id {
-		a.limiter.fail(ip)
+		// Like the API: valid credentials always pass; failures count
+		// per address and per client id.
+		if a.limiter.fail(a.clientAddr(r), id) {
+			w.Header().Set("Retry-After", retryAfter)
+			oauthError(w, http.StatusTooManyRequests, "slow_down", "too many failed authentication attempts from this address or for this client; try again in a minute")
+			return
+		}
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "invalid client id or secret")
+		return
+	}
+	owner, err := a.st.User(r.Context(), client.UserID)
+	if err != nil {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "the OAuth client's user no longer exists")
 		return
 	}
 	scopes := client.Scopes
@@ -80,6 +85,12 @@ func (a *API) oauthToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		scopes = s
+	}
+	for _, s := range scopes {
+		if !roleMayGrant(owner.Role, s) {
+			oauthError(w, http.StatusBadRequest, "invalid_scope", "the client's user (now "+string(owner.Role)+") may no longer grant scope "+s)
+			return
+		}
 	}
 	text, k, err := a.svc.IssueAccessToken(r.Context(), client, scopes)
 	if err != nil {

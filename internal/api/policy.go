@@ -2,9 +2,11 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -65,12 +67,12 @@ func (a *API) getPolicy(w http.ResponseWriter, r *http.Request, p *principal) er
 // readPolicyBody reads a policy file body (JSON or HuJSON; both parse as
 // HuJSON) as text, keeping comments and positions.
 func readPolicyBody(r *http.Request) (string, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, tailnet.MaxPolicySize+1))
 	if err != nil {
 		return "", badf("reading request body: %v", err)
 	}
-	if len(b) > maxBody {
-		return "", badf("policy file is larger than %d bytes", maxBody)
+	if len(b) > tailnet.MaxPolicySize {
+		return "", badf("the policy file is larger than %d bytes", tailnet.MaxPolicySize)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return "", badf("empty policy file")
@@ -123,7 +125,8 @@ func testsBody(err error) (errorBody, bool) {
 
 // validatePolicy checks a policy file, or a JSON array of tests against
 // the policy in force, without saving. Like Tailscale it answers 200 with
-// an empty object when valid and a message (and data) when not.
+// an empty object when valid and a message (and data) when not. A body
+// past the limits, or a tests array that is not one, is 400. The check runs within PolicyCheck's bounds.
 func (a *API) validatePolicy(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if _, err := a.tailnetOf(r); err != nil {
 		return err
@@ -132,50 +135,71 @@ func (a *API) validatePolicy(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	if strings.HasPrefix(strings.TrimSpace(text), "[") {
-		text, err = a.withTests(r, text)
-		if err != nil {
-			return err
-		}
-	}
-	_, err = tailnet.CompilePolicy(r.Context(), a.st, a.tailnetID, text)
-	if err == nil {
-		writeJSON(w, http.StatusOK, struct{}{})
-		return nil
-	}
-	if postern.ErrorCode(err) != postern.EINVALID {
+	// A body past the size and nesting limits is refused, not validated.
+	if err := tailnet.CheckPolicyText(text); err != nil {
 		return err
 	}
-	if body, ok := testsBody(err); ok {
-		writeJSON(w, http.StatusOK, body)
+	var compileErr error
+	err = a.svc.PolicyCheck(r.Context(), p.User.ID, func(ctx context.Context) error {
+		if strings.HasPrefix(strings.TrimSpace(text), "[") {
+			var err error
+			if text, err = a.withTests(ctx, text); err != nil {
+				return err
+			}
+		}
+		_, compileErr = tailnet.CompilePolicy(ctx, a.st, a.tailnetID, text)
+		if postern.ErrorCode(compileErr) != postern.EINVALID {
+			return compileErr
+		}
 		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case compileErr == nil:
+		writeJSON(w, http.StatusOK, struct{}{})
+	default:
+		if body, ok := testsBody(compileErr); ok {
+			writeJSON(w, http.StatusOK, body)
+			return nil
+		}
+		writeJSON(w, http.StatusOK, errorBody{Message: postern.ErrorMessage(compileErr)})
 	}
-	writeJSON(w, http.StatusOK, errorBody{Message: postern.ErrorMessage(err)})
 	return nil
 }
 
-// withTests returns the policy in force with its tests replaced by the
-// JSON array tests.
-func (a *API) withTests(r *http.Request, tests string) (string, error) {
-	cur, err := tailnet.CurrentPolicy(r.Context(), a.st, a.tailnetID)
+// withTests returns the policy in force with its tests replaced by tests,
+// a JSON (or HuJSON) array; anything else is EINVALID.
+func (a *API) withTests(ctx context.Context, tests string) (string, error) {
+	cur, err := tailnet.CurrentPolicy(ctx, a.st, a.tailnetID)
 	if err != nil {
 		return "", err
 	}
 	std, err := hujson.Standardize([]byte(cur.Text))
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("reading the policy in force: %w", err)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(std, &m); err != nil {
+		return "", fmt.Errorf("reading the policy in force: %w", err)
+	}
+	if err := tailnet.CheckPolicyText(tests); err != nil {
 		return "", err
 	}
 	std, err = hujson.Standardize([]byte(tests))
 	if err != nil {
 		return "", badf("invalid tests array: %v", err)
 	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(std, &list); err != nil {
+		return "", badf("invalid tests array: %v", err)
+	}
 	m["tests"] = std
 	out, err := json.Marshal(m)
-	return string(out), err
+	if err != nil {
+		return "", badf("invalid tests array: %v", err)
+	}
+	return string(out), nil
 }
 
 // previewPolicy is POST /tailnet/{t}/acl/preview?type=user|ipport&previewFor=...:
@@ -191,38 +215,49 @@ func (a *API) previewPolicy(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return err
 	}
-	c, err := tailnet.CompilePolicy(r.Context(), a.st, a.tailnetID, text)
-	if err != nil {
-		a.writePolicyError(w, r, err)
-		return nil
-	}
-	var matches []policy.PreviewMatch
+	var ap netip.AddrPort
 	switch typ {
 	case "user":
 		if target == "" {
 			return badf("previewFor must name a user")
 		}
-		matches = c.PreviewUser(target)
 	case "ipport":
-		ap, err := netip.ParseAddrPort(target)
-		if err != nil {
+		if ap, err = netip.ParseAddrPort(target); err != nil {
 			return badf("previewFor must be IP:PORT, got %q", target)
 		}
-		matches = c.PreviewIPPort(ap.Addr(), ap.Port())
 	default:
 		return badf("type must be user or ipport, got %q", typ)
 	}
-	postures := map[string][]string{}
-	for _, m := range matches {
-		for _, name := range m.Postures {
-			if pp, ok := c.Policy().Postures[name]; ok {
-				var conds []string
-				for _, cond := range pp.Conditions {
-					conds = append(conds, cond.String())
+	var (
+		matches  []policy.PreviewMatch
+		postures = map[string][]string{}
+	)
+	err = a.svc.PolicyCheck(r.Context(), p.User.ID, func(ctx context.Context) error {
+		c, err := tailnet.CompilePolicy(ctx, a.st, a.tailnetID, text)
+		if err != nil {
+			return err
+		}
+		if typ == "user" {
+			matches = c.PreviewUser(target)
+		} else {
+			matches = c.PreviewIPPort(ap.Addr(), ap.Port())
+		}
+		for _, m := range matches {
+			for _, name := range m.Postures {
+				if pp, ok := c.Policy().Postures[name]; ok {
+					var conds []string
+					for _, cond := range pp.Conditions {
+						conds = append(conds, cond.String())
+					}
+					postures[name] = conds
 				}
-				postures[name] = conds
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		a.writePolicyError(w, r, err)
+		return nil
 	}
 	if matches == nil {
 		matches = []policy.PreviewMatch{}

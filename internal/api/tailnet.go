@@ -2,7 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/postern/postern"
@@ -122,7 +125,17 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, p *principal) erro
 	return notFound("user", r.PathValue("id"))
 }
 
-// configurationLogs is the configuration audit log between start and end.
+// Paging of the configuration audit log.
+const (
+	defaultLogLimit = 100
+	maxLogLimit     = 1000
+	maxLogPageBytes = 4 << 20 // old and new values of one page, roughly; policy texts are large
+)
+
+// configurationLogs is the configuration audit log between start and end,
+// newest first, a page at a time: at most limit events (default 100, at
+// most 1000) and about 4 MiB of values; nextCursor, when present, asks
+// for the next page.
 func (a *API) configurationLogs(w http.ResponseWriter, r *http.Request, p *principal) error {
 	t, err := a.tailnetOf(r)
 	if err != nil {
@@ -144,13 +157,53 @@ func (a *API) configurationLogs(w http.ResponseWriter, r *http.Request, p *princ
 	if !f.End.After(f.Start) {
 		return badf("end must be after start")
 	}
+	limit := defaultLogLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLogLimit {
+			return badf("limit must be a number from 1 to %d, got %q", maxLogLimit, v)
+		}
+		limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		if f.Before, err = parseCursor(v); err != nil {
+			return err
+		}
+	}
+	f.Limit = limit + 1 // one more tells whether there is a next page
 	evs, err := a.st.AuditEvents(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if evs == nil {
-		evs = []postern.AuditEvent{}
+	more := len(evs) > limit
+	evs = evs[:min(len(evs), limit)]
+	size := 0
+	for i, e := range evs {
+		size += len(e.Old) + len(e.New)
+		if size > maxLogPageBytes && i > 0 {
+			evs, more = evs[:i], true
+			break
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"version": "1.1", "tailnet": t.Name, "logs": evs})
+	out := map[string]any{"version": "1.1", "tailnet": t.Name, "logs": evs}
+	if len(evs) == 0 {
+		out["logs"] = []postern.AuditEvent{}
+	}
+	if more {
+		last := evs[len(evs)-1]
+		out["nextCursor"] = fmt.Sprintf("%d_%d", last.EventTime.UnixNano(), last.ID)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// parseCursor reads a nextCursor that configurationLogs wrote.
+func parseCursor(v string) (postern.AuditCursor, error) {
+	ts, id, ok := strings.Cut(v, "_")
+	nanos, err1 := strconv.ParseInt(ts, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n == 0 {
+		return postern.AuditCursor{}, badf("cursor %q is not a nextCursor this API returned", v)
+	}
+	return postern.AuditCursor{Time: time.Unix(0, nanos), ID: n}, nil
 }

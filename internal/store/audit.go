@@ -109,6 +109,10 @@ func (q *queries) AuditEvents(ctx context.Context, f postern.AuditFilter) ([]pos
 	if f.Event != "" {
 		add(`event_name = ?`, f.Event)
 	}
+	if f.Before.ID != 0 {
+		t := toNanos(f.Before.Time)
+		add(`(event_time < ? OR (event_time = ? AND id < ?))`, t, t, f.Before.ID)
+	}
 	query := `SELECT ` + auditColumns + ` FROM audit_events`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)

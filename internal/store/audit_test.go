@@ -69,6 +69,38 @@ func TestAudit(t *testing.T) {
 				}
 			})
 		}
+		t.Run("pages with a cursor", func(t *testing.T) {
+			// Events of one transaction share a time: the cursor's id
+			// keeps a page boundary between them from losing or
+			// repeating any.
+			for range 3 {
+				e := postern.AuditEvent{TailnetID: tn.ID, EventTime: at(5, 0), Actor: alice, Target: node, Action: "UPDATE"}
+				if err := s.AppendAudit(ctx, &e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			all, err := s.AuditEvents(ctx, postern.AuditFilter{TailnetID: tn.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var paged []postern.AuditEvent
+			f := postern.AuditFilter{TailnetID: tn.ID, Limit: 2}
+			for range 10 {
+				page, err := s.AuditEvents(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page) == 0 {
+					break
+				}
+				paged = append(paged, page...)
+				last := page[len(page)-1]
+				f.Before = postern.AuditCursor{Time: last.EventTime, ID: last.ID}
+			}
+			if len(all) != 7 || !reflect.DeepEqual(paged, all) {
+				t.Errorf("paging by 2: got %d events %+v, want the %d of one listing in its order", len(paged), paged, len(all))
+			}
+		})
 		mustCode(t, s.AppendAudit(ctx, &postern.AuditEvent{TailnetID: tn.ID, Old: json.RawMessage(`{bad`)}), postern.EINVALID)
 	})
 }

@@ -32,10 +32,11 @@ func (q *queries) CreateKey(ctx context.Context, k *postern.Key) error {
 		return err
 	}
 	_, err = q.exec(ctx, `INSERT INTO keys (id, tailnet_id, user_id, type, description, hash, created, expires,
-		revoked, used, reusable, ephemeral, preauthorized, tags, scopes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		revoked, used, reusable, ephemeral, preauthorized, tags, scopes, client_id, access_token)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.TailnetID, k.UserID, string(k.Type), k.Description, hex.EncodeToString(k.Hash), toNanos(k.Created),
-		toNanos(k.Expires), toNanos(k.Revoked), k.Used, k.Reusable, k.Ephemeral, k.Preauthorized, tags, scopes)
+		toNanos(k.Expires), toNanos(k.Revoked), k.Used, k.Reusable, k.Ephemeral, k.Preauthorized, tags, scopes,
+		k.ClientID, k.AccessToken)
 	switch {
 	case err == nil:
 		return nil
@@ -48,7 +49,7 @@ func (q *queries) CreateKey(ctx context.Context, k *postern.Key) error {
 }
 
 const keyColumns = `id, tailnet_id, user_id, type, description, hash, created, expires,
-	revoked, used, reusable, ephemeral, preauthorized, tags, scopes`
+	revoked, used, reusable, ephemeral, preauthorized, tags, scopes, client_id, access_token`
 
 func scanKey(row interface{ Scan(...any) error }) (postern.Key, error) {
 	var (
@@ -57,7 +58,8 @@ func scanKey(row interface{ Scan(...any) error }) (postern.Key, error) {
 		created, expires, revoked int64
 	)
 	err := row.Scan(&k.ID, &k.TailnetID, &k.UserID, &typ, &k.Description, &hash, &created, &expires,
-		&revoked, &k.Used, &k.Reusable, &k.Ephemeral, &k.Preauthorized, &tags, &scopes)
+		&revoked, &k.Used, &k.Reusable, &k.Ephemeral, &k.Preauthorized, &tags, &scopes,
+		&k.ClientID, &k.AccessToken)
 	if err != nil {
 		return k, err
 	}

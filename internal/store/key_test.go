@@ -31,7 +31,8 @@ func TestKey(t *testing.T) {
 			t.Errorf("Key: got %+v, %v, want %+v", got, err, k)
 		}
 
-		api := postern.Key{TailnetID: tn.ID, Type: postern.KeyTypeAPI, Hash: sum[:], Created: at(2, 0)}
+		api := postern.Key{TailnetID: tn.ID, Type: postern.KeyTypeAPI, Hash: sum[:], Created: at(2, 0),
+			Scopes: []string{"devices:core"}, ClientID: "kCLIENT", AccessToken: true}
 		if err := s.CreateKey(ctx, &api); err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +49,7 @@ func TestKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(keys) != 2 || !reflect.DeepEqual(keys[0], k) || keys[1].ID != api.ID {
+		if len(keys) != 2 || !reflect.DeepEqual(keys[0], k) || !reflect.DeepEqual(keys[1], api) {
 			t.Errorf("Keys: got %+v, want [%+v, %s]", keys, k, api.ID)
 		}
 

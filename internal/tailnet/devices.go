@@ -8,6 +8,7 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/policy"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -54,22 +55,73 @@ func (s *Service) AuthorizeDevice(ctx context.Context, ac audit.Context, tailnet
 	})
 }
 
-// SetDeviceTags replaces a device's tags. Tags must look like tag:name;
-// whether the policy permits them is the caller's check.
+// SetDeviceTags replaces a device's tags, as an admin: every tag must be
+// well formed (see CheckTagSyntax) and defined in the policy in force's
+// tagOwners, the rule a device joining with an admin's key meets. An
+// empty list removes every tag.
 func (s *Service) SetDeviceTags(ctx context.Context, ac audit.Context, tailnetID string, id int64, tags []string) (postern.Device, error) {
-	for _, t := range tags {
-		if !strings.HasPrefix(t, "tag:") || len(t) == len("tag:") {
-			return postern.Device{}, postern.Errorf(postern.EINVALID, "tag %q must look like tag:name", t)
-		}
+	if err := CheckTagSyntax(tags); err != nil {
+		return postern.Device{}, err
 	}
 	tags = slices.Clone(tags)
 	slices.Sort(tags)
 	tags = slices.Compact(tags)
+	cur, err := CurrentPolicy(ctx, s.store, tailnetID)
+	if err != nil {
+		return postern.Device{}, err
+	}
+	p, err := policy.Parse([]byte(cur.Text))
+	if err != nil {
+		return postern.Device{}, fmt.Errorf("parsing the policy in force: %w", err)
+	}
+	var undefined []string
+	for _, t := range tags {
+		if _, ok := p.TagOwners[t]; !ok {
+			undefined = append(undefined, t)
+		}
+	}
+	if len(undefined) > 0 {
+		return postern.Device{}, postern.Errorf(postern.EINVALID, "tags %s are not defined in the policy's tagOwners", strings.Join(undefined, ", "))
+	}
 	return s.updateDevice(ctx, ac, tailnetID, id, "ACL_TAGS", "UPDATE", func(d *postern.Device) (any, any, error) {
 		old := d.Tags
 		d.Tags = tags
 		return old, tags, nil
 	})
+}
+
+// Bounds on tags, which travel in every peer's network map.
+const (
+	MaxTags      = 64  // per device or auth key
+	MaxTagLength = 128 // characters, "tag:" included
+)
+
+// CheckTagSyntax checks tags as Tailscale writes them: "tag:" then a
+// letter, then letters, digits, '-' or '_', at most MaxTagLength
+// characters, and at most MaxTags of them.
+func CheckTagSyntax(tags []string) error {
+	if len(tags) > MaxTags {
+		return postern.Errorf(postern.EINVALID, "%d tags is more than the %d allowed", len(tags), MaxTags)
+	}
+	for _, t := range tags {
+		if len(t) > MaxTagLength {
+			return postern.Errorf(postern.EINVALID, "tag %.20q... is longer than %d characters", t, MaxTagLength)
+		}
+		name, ok := strings.CutPrefix(t, "tag:")
+		valid := ok && name != ""
+		for i, c := range name {
+			switch {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '_'):
+			default:
+				valid = false
+			}
+		}
+		if !valid {
+			return postern.Errorf(postern.EINVALID, "tag %q must be tag: followed by a letter, then letters, digits, '-' or '_'", t)
+		}
+	}
+	return nil
 }
 
 // ExpireDeviceKey expires a device's node key now, so it must log in again.

@@ -101,8 +101,13 @@ func PolicyNode(d postern.Device, ownerLogin string, attrs posture.Map) policy.N
 
 // CompilePolicy parses text and compiles it against the tailnet's current
 // state, running its tests. Errors are EINVALID and wrap the policy
-// package's *policy.Error, policy.ErrorList or *policy.TestsError.
+// package's *policy.Error, policy.ErrorList or *policy.TestsError. A text
+// beyond MaxPolicySize or MaxPolicyDepth is EINVALID before parsing. It
+// stops between its steps once ctx is done.
 func CompilePolicy(ctx context.Context, q store.Queries, tailnetID, text string) (*policy.Compiled, error) {
+	if err := CheckPolicyText(text); err != nil {
+		return nil, err
+	}
 	p, err := policy.Parse([]byte(text))
 	if err != nil {
 		return nil, policyErr(err)
@@ -114,6 +119,9 @@ func CompilePolicy(ctx context.Context, q store.Queries, tailnetID, text string)
 	c, err := policy.Compile(p, users, nodes)
 	if err != nil {
 		return nil, policyErr(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("compiling the policy: %w", err)
 	}
 	if err := c.RunTests(); err != nil {
 		return nil, policyErr(err)

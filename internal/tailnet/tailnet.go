@@ -27,6 +27,8 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 	subs  []func(Change) // set at wiring time, then read-only
+
+	checks policyChecks // the bounds on policy checks users start
 }
 
 // New returns a Service writing to st. A nil now means time.Now.

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -110,28 +112,37 @@ func (c *Console) policyPost(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	if r.PostForm.Get("action") == "preview" {
-		next, err := tailnet.CompilePolicy(ctx, c.st, c.tailnetID, text)
-		if err != nil {
-			if postern.ErrorCode(err) != postern.EINVALID {
-				c.failed(w, r, s, "Checking the policy", err)
-				return
+		ed := newEditor(cur, text, etag, nil)
+		// The preview is bounded like the API's (one at a time per user,
+		// a time limit), so it cannot tie up the server.
+		err := c.svc.PolicyCheck(ctx, s.user.ID, func(ctx context.Context) error {
+			next, err := tailnet.CompilePolicy(ctx, c.st, c.tailnetID, text)
+			if err != nil {
+				return err
 			}
+			old, err := compileWith(ctx, c, cur.Text)
+			if err != nil {
+				return fmt.Errorf("compiling the policy in force: %w", err)
+			}
+			devs, err := c.st.Devices(ctx, c.tailnetID)
+			if err != nil {
+				return fmt.Errorf("loading devices: %w", err)
+			}
+			ed.Changes, ed.Truncated = impact(old, next, devs)
+			return nil
+		})
+		switch code := postern.ErrorCode(err); {
+		case code == postern.EINVALID:
 			show(newEditor(cur, text, etag, policyErrors(err)), "The policy has errors.")
 			return
-		}
-		old, err := compileWith(ctx, c, cur.Text)
-		if err != nil {
-			c.failed(w, r, s, "Compiling the policy in force", err)
+		case code == postern.EBUSY || code == postern.EUNAVAILABLE:
+			show(newEditor(cur, text, etag, nil), postern.ErrorMessage(err))
+			return
+		case err != nil:
+			c.failed(w, r, s, "Previewing the policy", err)
 			return
 		}
-		devs, err := c.st.Devices(ctx, c.tailnetID)
-		if err != nil {
-			c.failed(w, r, s, "Loading devices", err)
-			return
-		}
-		ed := newEditor(cur, text, etag, nil)
 		ed.Previewed = true
-		ed.Changes, ed.Truncated = impact(old, next, devs)
 		for _, ch := range ed.Changes {
 			if ch.Gained {
 				ed.Gained++
