@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -82,9 +83,10 @@ func (c *Console) createKey(w http.ResponseWriter, r *http.Request, s *session) 
 		c.renderError(w, r, s, http.StatusBadRequest, "Unknown key type.")
 		return
 	}
+	maxDays := int(tailnet.MaxExpiry(req.Type) / (24 * time.Hour))
 	days, err := strconv.Atoi(strings.TrimSpace(f.Get("expiryDays")))
-	if err != nil || days < 1 || days > 365 {
-		c.renderKeys(w, r, s, nil, "Expiry must be a whole number of days from 1 to 365.")
+	if err != nil || days < 1 || days > maxDays {
+		c.renderKeys(w, r, s, nil, fmt.Sprintf("Expiry must be a whole number of days from 1 to %d.", maxDays))
 		return
 	}
 	req.Expiry = time.Duration(days) * 24 * time.Hour

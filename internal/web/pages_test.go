@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -218,5 +219,32 @@ func TestDeviceActions(t *testing.T) {
 	}
 	if _, err := s.svc.Store().Device(ctx, d.ID); !postern.IsNotFound(err) {
 		t.Errorf("after remove: got %v, want not found", err)
+	}
+}
+
+// TestKeyFormExpiryBounds: the console offers the same lifetimes as the
+// API and the CLI (auth keys up to 90 days, API keys up to a year), and a
+// longer one is refused with a message and creates nothing.
+func TestKeyFormExpiryBounds(t *testing.T) {
+	s := newSignedIn(t)
+	keys := func() int {
+		ks, err := s.svc.Store().Keys(ctx, s.tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ks)
+	}
+	before := keys()
+	resp := s.post("/admin/keys", url.Values{"type": {"auth"}, "expiryDays": {"91"}})
+	page, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(page), "Expiry must be a whole number of days from 1 to 90.") {
+		t.Errorf("auth key for 91 days: page lacks the 1-to-90 message")
+	}
+	if n := keys(); n != before {
+		t.Errorf("keys after the refused form: got %d, want %d", n, before)
+	}
+	s.post("/admin/keys", url.Values{"type": {"api"}, "expiryDays": {"365"}})
+	if n := keys(); n != before+1 {
+		t.Errorf("keys after a year-long API key: got %d, want %d", n, before+1)
 	}
 }
