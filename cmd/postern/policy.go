@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/postern/postern/internal/policy"
+	"github.com/postern/postern/internal/providers"
 )
 
 // policyCmd runs the offline policy tools; they need no server or store.
@@ -47,12 +48,12 @@ func policyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	switch sub {
 	case "check":
-		if err := policy.CheckFile(file, text); err != nil {
+		if err := policy.CheckFile(file, text, providers.Catalog()); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", file)
 	case "test":
-		if err := policy.TestFile(file, text, topology); err != nil {
+		if err := policy.TestFile(file, text, providers.Catalog(), topology); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: ok, tests pass\n", file)
@@ -60,7 +61,7 @@ func policyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if topology == nil {
 			return fmt.Errorf("policy filters needs --topology TOPOLOGY.json")
 		}
-		p, err := policy.Parse(text)
+		p, err := policy.Parse(text, providers.Catalog())
 		if err != nil {
 			return fmt.Errorf("%s:%w", file, err)
 		}

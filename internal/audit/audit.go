@@ -69,6 +69,20 @@ func NodeTarget(d postern.Device, property string) postern.AuditTarget {
 	return postern.AuditTarget{ID: d.NodeID, Name: d.Name, Type: "NODE", IsEphemeral: d.Ephemeral, Property: property}
 }
 
+// IntegrationTarget returns the target for a posture integration: its id,
+// named by its provider ("fleet"), as Tailscale's audit tables name the
+// posture integration a change was made to.
+func IntegrationTarget(in postern.Integration) postern.AuditTarget {
+	return postern.AuditTarget{ID: in.ID, Name: in.Provider, Type: "POSTURE_INTEGRATION"}
+}
+
+// IntegrationActor returns the actor for a posture integration's sync
+// writing what its vendor reports: the integration's id, named by its
+// provider.
+func IntegrationActor(in postern.Integration) postern.AuditActor {
+	return postern.AuditActor{ID: in.ID, Type: ActorWorker, DisplayName: "Postern service: posture sync (" + in.Provider + ")"}
+}
+
 // TailnetTarget returns the target for the tailnet and a property.
 func TailnetTarget(t postern.Tailnet, property string) postern.AuditTarget {
 	return postern.AuditTarget{ID: t.ID, Name: t.Name, Type: "TAILNET", Property: property}

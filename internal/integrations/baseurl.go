@@ -1,6 +1,8 @@
 package integrations
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
@@ -9,50 +11,10 @@ import (
 	"github.com/postern/postern"
 )
 
-// falconHost returns the API host of a CrowdStrike cloud name. "us-gov"
-// is how Tailscale's console names us-gov-1.
-func falconHost(region string) (string, bool) {
-	switch strings.ToLower(region) {
-	case "us-1":
-		return "api.crowdstrike.com", true
-	case "us-2":
-		return "api.us-2.crowdstrike.com", true
-	case "us-3":
-		return "api.us-3.crowdstrike.com", true
-	case "eu-1":
-		return "api.eu-1.crowdstrike.com", true
-	case "us-gov", "us-gov-1":
-		return "api.laggar.gcw.crowdstrike.com", true
-	case "us-gov-2":
-		return "api.us-gov-2.crowdstrike.mil", true
-	}
-	return "", false
-}
-
-// apiSuffixes returns the API path prefixes a user may paste along with
-// the host; the vendor clients add them themselves, so they are cut off.
-func apiSuffixes(provider string) []string {
-	switch provider {
-	case postern.ProviderFleet:
-		return []string{"/api/v1/fleet", "/api/latest/fleet"}
-	case postern.ProviderKandji:
-		return []string{"/api/v1"}
-	case postern.ProviderSentinelOne:
-		return []string{"/web/api/v2.1"}
-	}
-	return nil
-}
-
-// BaseURL resolves an integration's cloudId into the base URL of the
-// vendor's API, without a trailing slash. cloudId may be:
-//
-//   - a full URL: https://host[:port][/path], or http:// when the host is a
-//     loopback address (127.0.0.0/8, ::1, localhost), so tests can run
-//     vendor fakes locally;
-//   - a bare host name such as fleet.example.com, which becomes
-//     https://fleet.example.com;
-//   - for Falcon, a region: us-1, us-2, us-3, eu-1, us-gov (or us-gov-1),
-//     us-gov-2.
+// BaseURL resolves an integration's cloudId into the base URL of p's
+// API, without a trailing slash. An empty cloudId means p.DefaultHost.
+// p.BaseURL, if set, resolves it the vendor's own way (Falcon regions, a
+// Kandji console URL); otherwise the common rule applies (HostURL).
 //
 // A host that is link-local (169.254.0.0/16, fe80::/10), a cloud metadata
 // service (169.254.169.254, fd00:ec2::254, metadata.google.internal, ...),
@@ -61,45 +23,51 @@ func apiSuffixes(provider string) []string {
 // (NewTransport).
 //
 // Errors have code postern.EINVALID and name the bad value.
-func BaseURL(provider, cloudID string) (string, error) {
-	base, err := baseURL(provider, cloudID)
+func BaseURL(p Provider, cloudID string) (string, error) {
+	cloudID = strings.TrimSpace(cloudID)
+	if p.ID == "" {
+		return "", postern.Errorf(postern.EINVALID, "posture integration provider is required")
+	}
+	if cloudID == "" && p.DefaultHost != "" {
+		cloudID = p.DefaultHost
+	}
+	if cloudID == "" {
+		return "", postern.Errorf(postern.EINVALID, "cloudId is required for %s", p.ID)
+	}
+	var base string
+	var err error
+	if p.BaseURL != nil {
+		base, err = p.BaseURL(cloudID)
+	} else {
+		base, err = HostURL(cloudID, p.APIPaths...)
+	}
 	if err != nil {
-		return "", err
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: %v", cloudID, p.ID, err)
 	}
 	u, err := url.Parse(base)
 	if err != nil {
-		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: %v", cloudID, provider, err)
+		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: %v", cloudID, p.ID, err)
 	}
 	if r := hostRefusal(u.Hostname()); r != "" {
 		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: %s is %s; Postern does not send vendor secrets there",
-			strings.TrimSpace(cloudID), provider, u.Hostname(), r)
+			cloudID, p.ID, u.Hostname(), r)
 	}
 	return base, nil
 }
 
-func baseURL(provider, cloudID string) (string, error) {
-	provider = strings.TrimSpace(provider)
+// HostURL is the common rule for a cloudId: a full URL,
+// https://host[:port][/path] (http:// only when the host is a loopback
+// address: 127.0.0.0/8, ::1, localhost, so tests can run vendor fakes
+// locally), with any of apiPaths cut off its path; or a bare host name
+// such as fleet.example.com, which becomes https://fleet.example.com.
+// Errors say what is wrong with cloudID, without naming it.
+func HostURL(cloudID string, apiPaths ...string) (string, error) {
 	cloudID = strings.TrimSpace(cloudID)
-	if provider == "" {
-		return "", postern.Errorf(postern.EINVALID, "posture integration provider is required")
-	}
-	if cloudID == "" {
-		return "", postern.Errorf(postern.EINVALID, "cloudId is required for %s", provider)
-	}
-	if provider == postern.ProviderFalcon {
-		if host, ok := falconHost(cloudID); ok {
-			return "https://" + host, nil
-		}
-	}
 	if strings.Contains(cloudID, "://") {
-		return fullURL(provider, cloudID)
+		return fullURL(cloudID, apiPaths)
 	}
 	if !validHostPort(cloudID) {
-		hint := "a host name such as api.example.com or a full https:// URL"
-		if provider == postern.ProviderFalcon {
-			hint = "a region (us-1, us-2, us-3, eu-1, us-gov, us-gov-2), an API host name or a full https:// URL"
-		}
-		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: want %s", cloudID, provider, hint)
+		return "", errors.New("want a host name such as api.example.com or a full https:// URL")
 	}
 	if addr, err := netip.ParseAddr(cloudID); err == nil && addr.Is6() {
 		return "https://[" + strings.ToLower(cloudID) + "]", nil
@@ -107,32 +75,32 @@ func baseURL(provider, cloudID string) (string, error) {
 	return "https://" + strings.ToLower(cloudID), nil
 }
 
-func fullURL(provider, raw string) (string, error) {
+func fullURL(raw string, apiPaths []string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: %v", raw, provider, err)
+		return "", err
 	}
 	switch {
 	case u.Host == "" || u.Opaque != "":
-		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: the URL has no host", raw, provider)
+		return "", errors.New("the URL has no host")
 	case u.User != nil:
-		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: credentials do not belong in the URL", raw, provider)
+		return "", errors.New("credentials do not belong in the URL")
 	case u.RawQuery != "" || u.Fragment != "":
-		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: the URL must not have a query or fragment", raw, provider)
+		return "", errors.New("the URL must not have a query or fragment")
 	case !validHostPort(u.Host):
-		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: bad host %q", raw, provider, u.Host)
+		return "", fmt.Errorf("bad host %q", u.Host)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: http:// is only allowed for loopback addresses; use https://", raw, provider)
+			return "", errors.New("http:// is only allowed for loopback addresses; use https://")
 		}
 	default:
-		return "", postern.Errorf(postern.EINVALID, "invalid cloudId %q for %s: scheme %q is not https", raw, provider, u.Scheme)
+		return "", fmt.Errorf("scheme %q is not https", u.Scheme)
 	}
 	path := strings.TrimRight(u.Path, "/")
-	for _, suffix := range apiSuffixes(provider) {
+	for _, suffix := range apiPaths {
 		path = strings.TrimSuffix(path, suffix)
 	}
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + path, nil

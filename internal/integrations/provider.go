@@ -21,6 +21,10 @@ type Provider struct {
 	// of the vendor's own (Falcon regions); nil means the common rule: an
 	// FQDN or a full https URL (http only for loopback).
 	BaseURL func(cloudID string) (string, error)
+	// APIPaths are the API path prefixes a user may paste along with the
+	// host ("/api/v1"); the vendor client adds them itself, so the common
+	// rule cuts them off.
+	APIPaths []string
 
 	MatchMAC bool // vendor records are matched by MAC address as well as serial
 
@@ -37,4 +41,7 @@ type Field struct {
 	Label    string // e.g. "Tenant ID"; empty if the provider does not take it
 	Hint     string // an example value
 	Required bool
+	// Choices are values the console offers to pick from (Falcon's
+	// regions); other values are accepted too.
+	Choices []string
 }

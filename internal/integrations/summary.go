@@ -14,32 +14,15 @@ import (
 	"github.com/postern/postern"
 )
 
-// Name returns how a provider is called in sentences: "Fleet",
-// "Kandji", "SentinelOne", "CrowdStrike Falcon".
-func Name(provider string) string {
-	switch provider {
-	case postern.ProviderFleet:
-		return "Fleet"
-	case postern.ProviderKandji:
-		return "Kandji"
-	case postern.ProviderSentinelOne:
-		return "SentinelOne"
-	case postern.ProviderFalcon:
-		return "CrowdStrike Falcon"
-	}
-	return provider
-}
-
-// Summary returns the short, plain sentence a failed sync of provider is
-// shown as in the integration's status, which every reader of the
+// Summary returns the short, plain sentence a failed sync of the provider
+// called name (its Label: "Kandji", "CrowdStrike Falcon") is shown as in the integration's status, which every reader of the
 // tailnet sees, read-only roles included. It is built from the kind of
 // failure only, never from text a vendor sent (a response body, an error
 // message in one): that goes to the server log with the whole error.
-func Summary(provider string, err error) string {
+func Summary(name string, err error) string {
 	if err == nil {
 		return ""
 	}
-	name := Name(provider)
 	var (
 		ae      *AddressError
 		re      *RedirectError

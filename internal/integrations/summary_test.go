@@ -51,7 +51,7 @@ func TestSummary(t *testing.T) {
 		{"anything else", fmt.Errorf("console reported: %s", body), "The Kandji sync failed; the server log has the detail."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Summary(postern.ProviderKandji, tc.err)
+			got := Summary("Kandji", tc.err)
 			if got != tc.want {
 				t.Errorf("Summary: got %q, want %q", got, tc.want)
 			}
@@ -60,7 +60,7 @@ func TestSummary(t *testing.T) {
 			}
 		})
 	}
-	if got := Summary(postern.ProviderFleet, nil); got != "" {
+	if got := Summary("Fleet", nil); got != "" {
 		t.Errorf("Summary(nil): got %q, want empty", got)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/postern/postern/internal/control"
 	"github.com/postern/postern/internal/policy"
 	"github.com/postern/postern/internal/posture"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/tailnet"
 )
@@ -152,7 +153,7 @@ func (e *Engine) recompile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := policy.Parse([]byte(cur.Text))
+	p, err := policy.Parse([]byte(cur.Text), providers.Catalog())
 	if err != nil {
 		return fmt.Errorf("parsing the policy in force (version %d): %w", cur.Version, err)
 	}

@@ -26,7 +26,7 @@ func TestAutoApproveMatchesVectors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := Parse([]byte(v.Policy))
+		p, err := Parse([]byte(v.Policy), testCatalog)
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}

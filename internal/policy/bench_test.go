@@ -111,7 +111,7 @@ func benchTailnet() (*Policy, []User, []Node) {
 	if err != nil {
 		panic(err)
 	}
-	p, err := Parse(text)
+	p, err := Parse(text, testCatalog)
 	if err != nil {
 		panic(err)
 	}

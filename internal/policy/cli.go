@@ -12,6 +12,7 @@ import (
 	"tailscale.com/tailcfg"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/posture"
 )
 
 // FileError is a policy file's problems as "file:line:col: message" lines,
@@ -50,9 +51,10 @@ func fileError(path string, err error) error {
 }
 
 // CheckFile parses and validates text, the policy file read from path,
-// offline. Errors come as a *FileError of "file:line:col: message" lines.
-func CheckFile(path string, text []byte) error {
-	if _, err := Parse(text); err != nil {
+// offline, checking postures against cat. Errors come as a *FileError of
+// "file:line:col: message" lines.
+func CheckFile(path string, text []byte, cat *posture.Catalog) error {
+	if _, err := Parse(text, cat); err != nil {
 		return fileError(path, err)
 	}
 	return nil
@@ -63,8 +65,8 @@ func CheckFile(path string, text []byte) error {
 // conformance vectors' users/nodes JSON). With a nil topology it invents
 // one: a user for every email the policy names and a device for each user
 // and tag.
-func TestFile(path string, text []byte, topology io.Reader) error {
-	p, err := Parse(text)
+func TestFile(path string, text []byte, cat *posture.Catalog, topology io.Reader) error {
+	p, err := Parse(text, cat)
 	if err != nil {
 		return fileError(path, err)
 	}

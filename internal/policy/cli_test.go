@@ -12,13 +12,13 @@ import (
 
 func TestCheckFile(t *testing.T) {
 	t.Run("valid", func(t *testing.T) {
-		if err := CheckFile("policy.hujson", []byte(posturePolicy)); err != nil {
+		if err := CheckFile("policy.hujson", []byte(posturePolicy), testCatalog); err != nil {
 			t.Errorf("CheckFile: got %v, want nil", err)
 		}
 	})
 	t.Run("errors carry file:line:col", func(t *testing.T) {
 		path := "dir/policy.hujson"
-		err := CheckFile(path, []byte("{\n  \"acls\": [{\"action\": \"accept\", \"src\": [\"tag:nope\"], \"dst\": [\"x\"]}]\n}"))
+		err := CheckFile(path, []byte("{\n  \"acls\": [{\"action\": \"accept\", \"src\": [\"tag:nope\"], \"dst\": [\"x\"]}]\n}"), testCatalog)
 		var fe *FileError
 		if !errors.As(err, &fe) || len(fe.Lines) != 2 {
 			t.Fatalf("CheckFile: got %v, want a FileError with 2 lines", err)
@@ -33,11 +33,11 @@ func TestTestFile(t *testing.T) {
 	text := `{"tagOwners": {"tag:db": []},
   "acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:db:5432"]}],
   "tests": [{"src": "alice@example.com", "accept": ["tag:db:5432"], "deny": ["tag:db:22"]}]}`
-	if err := TestFile("policy.hujson", []byte(text), nil); err != nil {
+	if err := TestFile("policy.hujson", []byte(text), testCatalog, nil); err != nil {
 		t.Errorf("TestFile with a synthetic topology: got %v, want nil", err)
 	}
 	bad := strings.Replace(text, `"deny": ["tag:db:22"]`, `"deny": ["tag:db:5432"]`, 1)
-	err := TestFile("policy.hujson", []byte(bad), nil)
+	err := TestFile("policy.hujson", []byte(bad), testCatalog, nil)
 	if err == nil || !strings.Contains(err.Error(), ":3:13: test(s) failed") || !strings.Contains(err.Error(), "want: Drop, got: Accept") {
 		t.Errorf("TestFile failing: got %v, want a positioned test(s) failed", err)
 	}
@@ -51,7 +51,7 @@ func TestFiltersJSON(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadTopology: %v", err)
 	}
-	p, err := Parse([]byte(`{"tagOwners": {"tag:db": []}, "acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:db:5432"], "proto": "tcp"}]}`))
+	p, err := Parse([]byte(`{"tagOwners": {"tag:db": []}, "acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:db:5432"], "proto": "tcp"}]}`), testCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func runVector(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	c, err := Load([]byte(v.Policy), users, nodes)
+	c, err := Load([]byte(v.Policy), testCatalog, users, nodes)
 	if v.ExpectError {
 		if err == nil {
 			return fmt.Errorf("got no error, want %q", v.APIBody.Message)

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/tailscale/hujson"
+
+	"github.com/postern/postern/internal/posture"
 )
 
 // decoder walks a parsed HuJSON tree, turning byte offsets into line:col and
@@ -15,6 +17,7 @@ type decoder struct {
 	src       []byte
 	lineStart []int // byte offset of the start of each line
 	errs      ErrorList
+	cat       *posture.Catalog // what posture conditions are checked against
 }
 
 func newDecoder(src []byte) *decoder {

@@ -20,10 +20,10 @@ func exampleTailnet() ([]User, []Node) {
 	nodes := []Node{
 		{ID: 1, Name: "alice-mac", IPv4: a("100.64.0.1"), IPv6: a("fd7a:115c:a1e0::1"), User: "alice@example.com",
 			Attrs: posture.Map{"node:os": postern.String("macos"), "node:tsReleaseTrack": postern.String("stable"),
-				"node:tsVersion": postern.String("1.40.0"), "ip:country": postern.String("NL"), "fleet:present": postern.Bool(true)}},
+				"node:tsVersion": postern.String("1.40.0"), "sentinelOne:infected": postern.Bool(false), "fleet:present": postern.Bool(true)}},
 		{ID: 2, Name: "bob-pc", IPv4: a("100.64.0.2"), IPv6: a("fd7a:115c:a1e0::2"), User: "bob@example.com",
 			Attrs: posture.Map{"node:os": postern.String("windows"), "node:tsReleaseTrack": postern.String("stable"),
-				"node:tsVersion": postern.String("1.38.2"), "custom:tier": postern.String("prod"), "fleet:present": postern.Bool(false)}},
+				"node:tsVersion": postern.String("1.38.2"), "custom:tier": postern.String("prod"), "sentinelOne:infected": postern.Bool(true), "fleet:present": postern.Bool(false)}},
 		{ID: 3, Name: "alice-phone", IPv4: a("100.64.0.3"), IPv6: a("fd7a:115c:a1e0::3"), User: "alice@example.com"},
 		{ID: 10, Name: "server", IPv4: a("100.64.0.10"), IPv6: a("fd7a:115c:a1e0::10"), Tags: []string{"tag:server"}},
 		{ID: 20, Name: "router", IPv4: a("100.64.0.20"), IPv6: a("fd7a:115c:a1e0::20"), Tags: []string{"tag:router"},
@@ -84,9 +84,15 @@ func TestDocumentedExamples(t *testing.T) {
 			 "acls": [{"action": "accept", "src": ["*"], "dst": ["tag:server:22"]},
 			          {"action": "accept", "src": ["*"], "dst": ["tag:server:80"], "srcPosture": ["posture:win"]}]`,
 			"", []query{{1, "100.64.0.10", 6, 22, true}, {2, "100.64.0.10", 6, 22, false}, {2, "100.64.0.10", 6, 80, true}, {1, "100.64.0.10", 6, 80, false}}},
-		{"§1.2 keyword operators are case-insensitive (ip:country in [...])",
-			`"postures": {"posture:geo": ["ip:country in ['CA', 'US', 'GB', 'NL']"]},
-			 "acls": [{"action": "accept", "src": ["*"], "dst": ["tag:server:22"], "srcPosture": ["posture:geo"]}]`,
+		{"§1.2 keyword operators are case-insensitive (node:os in [...])",
+			`"postures": {"posture:os": ["node:os in ['macos', 'linux']"]},
+			 "acls": [{"action": "accept", "src": ["*"], "dst": ["tag:server:22"], "srcPosture": ["posture:os"]}]`,
+			"", []query{{1, "100.64.0.10", 6, 22, true}, {2, "100.64.0.10", 6, 22, false}}},
+		{"§1.2 ip:country (the docs' example) is refused: nothing sets it without a GeoIP database",
+			`"postures": {"posture:geo": ["ip:country in ['CA', 'US', 'GB', 'NL']"]}`, "no GeoIP database", nil},
+		{"sentinelOne:infected compared with 0 means false",
+			`"postures": {"posture:clean": ["sentinelOne:infected == 0"]},
+			 "acls": [{"action": "accept", "src": ["*"], "dst": ["tag:server:22"], "srcPosture": ["posture:clean"]}]`,
 			"", []query{{1, "100.64.0.10", 6, 22, true}, {2, "100.64.0.10", 6, 22, false}}},
 		{"§1.4 Tailscale SSH console posture node:os == 'js' parses",
 			`"postures": {"posture:console": ["node:os == 'js'"]},
@@ -173,7 +179,7 @@ func TestDocumentedExamples(t *testing.T) {
 			if strings.HasPrefix(strings.TrimSpace(tt.body), `"groups"`) || strings.HasPrefix(strings.TrimSpace(tt.body), `"hosts"`) {
 				text = "{" + tt.body + "}"
 			}
-			c, err := Load([]byte(text), users, nodes)
+			c, err := Load([]byte(text), testCatalog, users, nodes)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("load: got %v, want an error containing %q", err, tt.wantErr)

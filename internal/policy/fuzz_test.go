@@ -21,7 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("{\n// c\n\"acls\": [,]}"))
 	users, nodes := exampleTailnet()
 	f.Fuzz(func(t *testing.T, text []byte) {
-		p, err := Parse(text)
+		p, err := Parse(text, testCatalog)
 		if err != nil {
 			var pe *Error
 			if !errors.As(err, &pe) || pe.Line < 1 || pe.Col < 1 {
@@ -54,7 +54,7 @@ func FuzzPostureCondition(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, cond string) {
 		text := `{"postures": {"posture:p": [` + strconv.Quote(cond) + `]}}`
-		_, err := Parse([]byte(text))
+		_, err := Parse([]byte(text), testCatalog)
 		if err == nil {
 			return
 		}

@@ -24,7 +24,7 @@ func TestSetAttrsReportsExactly(t *testing.T) {
 	    {"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self:*"], "srcPosture": ["posture:mac", "posture:managed"]},
 	    {"action": "accept", "src": ["tag:server"], "dst": ["alice@example.com:80"]},
 	  ]}`
-	p, err := Parse([]byte(text))
+	p, err := Parse([]byte(text), testCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

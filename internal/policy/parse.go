@@ -15,15 +15,18 @@ import (
 	"github.com/postern/postern/internal/posture"
 )
 
-// Parse parses and validates a policy file. On failure it returns an *Error
-// when there is one problem and an ErrorList when there are several; both
-// carry line:col positions.
-func Parse(text []byte) (*Policy, error) {
+// Parse parses and validates a policy file, checking its posture
+// conditions against the attribute catalogue cat (nil: the built-in
+// namespaces only). On failure it returns an *Error when there is one
+// problem and an ErrorList when there are several; both carry line:col
+// positions.
+func Parse(text []byte, cat *posture.Catalog) (*Policy, error) {
 	root, err := hujson.Parse(text)
 	if err != nil {
 		return nil, syntaxError(err)
 	}
 	d := newDecoder(text)
+	d.cat = cat
 	p := &Policy{
 		Groups:    map[string][]string{},
 		TagOwners: map[string][]string{},
@@ -155,7 +158,7 @@ func parsePostures(d *decoder, p *Policy, v *hujson.Value) {
 		for _, c := range conds {
 			cond, err := posture.ParseCondition(c.S)
 			if err == nil {
-				err = cond.Check()
+				err = d.cat.Check(&cond)
 			}
 			if err != nil {
 				d.conditionErr(m.Key, c, err)

@@ -33,7 +33,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(tt.policy))
+			_, err := Parse([]byte(tt.policy), testCatalog)
 			if err == nil {
 				t.Fatalf("Parse: got no error, want %q", tt.want)
 			}
@@ -70,7 +70,7 @@ func TestParseAcceptsFullPolicy(t *testing.T) {
   "autoApprovers": {"routes": {"10.1.0.0/16": ["tag:router"]}, "exitNode": ["tag:router"]},
   "attrConfig": {"custom:tier": {"type": "string", "allowSetByNode": false, "broadcastToPeers": ["*"]}},
 }`
-	p, err := Parse([]byte(text))
+	p, err := Parse([]byte(text), testCatalog)
 	if err != nil {
 		t.Fatalf("Parse: got %v, want nil", err)
 	}
@@ -99,7 +99,7 @@ func TestConditionErrorPosition(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			text := `{"postures": {"posture:a": ["` + tt.cond + `"]}}`
-			_, err := Parse([]byte(text))
+			_, err := Parse([]byte(text), testCatalog)
 			var pe *Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("Parse: got %v, want an *Error", err)
@@ -129,7 +129,7 @@ func TestRawOffset(t *testing.T) {
 }
 
 func TestFieldNamesCaseInsensitive(t *testing.T) {
-	p, err := Parse([]byte(`{"ACLs": [{"Action": "accept", "SRC": ["*"], "Dst": ["*:22"]}], "OneCGNATRoute": "mullvad"}`))
+	p, err := Parse([]byte(`{"ACLs": [{"Action": "accept", "SRC": ["*"], "Dst": ["*:22"]}], "OneCGNATRoute": "mullvad"}`), testCatalog)
 	if err != nil {
 		t.Fatalf("Parse: got %v, want nil", err)
 	}

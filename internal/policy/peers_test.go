@@ -14,7 +14,7 @@ func TestPeers(t *testing.T) {
 	text := "{" + exampleDefs + `
 	  "acls": [{"action": "accept", "src": ["bob@example.com"], "dst": ["tag:server:22", "192.168.1.0/24:*"]},
 	           {"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self:*"]}]}`
-	c, err := Load([]byte(text), users, nodes)
+	c, err := Load([]byte(text), testCatalog, users, nodes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestPostureWithAddressSource(t *testing.T) {
 	text := "{" + exampleDefs + `
 	  "postures": {"posture:mac": ["node:os == 'macos'"]},
 	  "acls": [{"action": "accept", "src": ["100.64.0.0/16", "172.16.0.0/12"], "dst": ["tag:server:22"], "srcPosture": ["posture:mac"]}]}`
-	c, err := Load([]byte(text), users, nodes)
+	c, err := Load([]byte(text), testCatalog, users, nodes)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func postureTailnet() ([]User, []Node) {
 
 func compilePosture(t *testing.T) *Compiled {
 	t.Helper()
-	p, err := Parse([]byte(posturePolicy))
+	p, err := Parse([]byte(posturePolicy), testCatalog)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -168,7 +168,7 @@ func TestTestsWithPostureAttrs(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			text := strings.Replace(posturePolicy, `"acls": [`, `"tests": `+tt.tests+`, "acls": [`, 1)
-			_, err := Load([]byte(text), users, nodes)
+			_, err := Load([]byte(text), testCatalog, users, nodes)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("load: got %v, want nil", err)

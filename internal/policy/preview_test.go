@@ -22,7 +22,7 @@ func TestPreview(t *testing.T) {
 		{ID: 1, Name: "db", IPv4: netip.MustParseAddr("100.64.0.1"), Tags: []string{"tag:db"}},
 		{ID: 2, Name: "laptop", IPv4: netip.MustParseAddr("100.64.0.2"), User: "bob@example.com"},
 	}
-	c, err := Load([]byte(text), users, nodes)
+	c, err := Load([]byte(text), testCatalog, users, nodes)
 	if err != nil {
 		t.Fatal(err)
 	}

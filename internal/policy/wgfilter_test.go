@@ -38,7 +38,7 @@ func TestClientFilterAgrees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := Load([]byte(v.Policy), users, nodes)
+		c, err := Load([]byte(v.Policy), testCatalog, users, nodes)
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
@@ -102,7 +102,7 @@ func protoName(p ipproto.Proto) string { return fmt.Sprint(p) }
 // addresses, not private ones.
 func TestClientFilterAcceptsInternet(t *testing.T) {
 	users, nodes := exampleTailnet()
-	c, err := Load([]byte("{"+exampleDefs+`"acls": [{"action": "accept", "src": ["group:eng"], "dst": ["autogroup:internet:443"]}]}`), users, nodes)
+	c, err := Load([]byte("{"+exampleDefs+`"acls": [{"action": "accept", "src": ["group:eng"], "dst": ["autogroup:internet:443"]}]}`), testCatalog, users, nodes)
 	if err != nil {
 		t.Fatal(err)
 	}

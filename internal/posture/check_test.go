@@ -18,7 +18,6 @@ func TestCheckAccepts(t *testing.T) {
 		"node:tsReleaseTrack != 'unstable'",
 		"node:tsAutoUpdate == true",
 		"node:tsStateEncrypted",
-		"ip:country NOT IN ['RU']",
 		"falcon:ztaScore >= 70",
 		"falcon:ztaScore IN [10, 20]",
 		"sentinelOne:agentVersion >= '23.1.2.9'",
@@ -34,15 +33,19 @@ func TestCheckAccepts(t *testing.T) {
 		"custom:score > 5",
 		"custom:agentVersion >= '7.1'", // unknown type: strings order as versions
 		"custom:x NOT SET",
-		"falcon:newSignal == 'x'", // a vendor attribute we do not know yet
-		"huntress:defenderStatus == 'Healthy'",
+		"huntress:defenderStatus == 'Protected'",
+		"sentinelOne:infected == false",
+		"sentinelOne:infected == 0",
+		"sentinelOne:infected IN [1]",
+		"sentinelOne:operationalState == 'na'",
+		"sentinelOne:isActive",
 	} {
 		t.Run(in, func(t *testing.T) {
 			c, err := ParseCondition(in)
 			if err != nil {
 				t.Fatalf("ParseCondition: %v", err)
 			}
-			if err := c.Check(); err != nil {
+			if err := testCatalog(t).Check(&c); err != nil {
 				t.Errorf("Check(%q): got %v, want nil", in, err)
 			}
 		})
@@ -65,11 +68,22 @@ func TestCheckRejects(t *testing.T) {
 		{"node:tsAutoUpdate == 1", 21, "is a bool, not a number"},
 		{"fleet:present IN ['yes']", 18, "is a bool, not a string"},
 		{"node:os < 'macos'", 8, "plain string"},
-		{"ip:country >= 'CA'", 11, "plain string"},
+		{"node:tsReleaseTrack >= 'stable'", 20, "plain string"},
+		{"ip:country == 'CA'", 0, "ip:country cannot be used: Postern has no GeoIP database"},
+		{"fleet:presnt", 0, "unknown attribute fleet:presnt (did you mean fleet:present?)"},
+		{"falcon:newSignal == 'x'", 0, "unknown attribute falcon:newSignal"},
+		{"sentinelOne:operationalState == 'yes'", 32, "sentinelOne:operationalState takes one of 'na', 'fully_disabled', not 'yes'"},
+		{"sentinelOne:isActive == 'yes'", 24, "sentinelOne:isActive is a bool, not a string like 'yes'"},
+		{"huntress:defenderStatus == 'Healthy'", 27, "takes one of 'Incompatible'"},
+		{"node:os IN ['macos', 'darwin']", 21, "node:os takes one of"},
+		{"sentinelOne:infected == 2", 24, "compare it with true or false (or 1 or 0), not 2"},
+		{"sentinelOne:infected > 0", 21, "not bools"},
+		{"kandji:agentInstalled == 1", 25, "is a bool, not a number"},
 		{"custom:flag > true", 12, "not bools"},
 		{"node:tsAutoUpdate >= false", 18, "not bools"},
 		{"node:hostname == 'x'", 0, "unknown attribute node:hostname"},
 		{"ip:city == 'x'", 0, "unknown attribute ip:city"},
+		{"falcon:ztaScroe >= 1", 0, "did you mean falcon:ztaScore?"},
 		{"  falcon:ztascore >= 70", 2, "did you mean falcon:ztaScore?"},
 		{"sentinelone:infected == false", 0, "did you mean sentinelOne:infected?"},
 		{"jamfpro:whatever == false", 0, `did you mean "jamfPro"?`},
@@ -84,7 +98,7 @@ func TestCheckRejects(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseCondition: %v", err)
 			}
-			err = c.Check()
+			err = testCatalog(t).Check(&c)
 			var se *SyntaxError
 			if !errors.As(err, &se) {
 				t.Fatalf("Check(%q): got %v, want a *SyntaxError", tt.in, err)
@@ -119,7 +133,7 @@ func TestCheckBuiltInCode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.c.Check()
+			err := testCatalog(t).Check(&tt.c)
 			if tt.msg == "" {
 				if err != nil {
 					t.Fatalf("got %v, want nil", err)
@@ -137,64 +151,30 @@ func TestCheckBuiltInCode(t *testing.T) {
 	}
 }
 
-func TestKnownKind(t *testing.T) {
-	tests := []struct {
-		attr      string
-		kind      postern.Kind
-		isVersion bool
-		ok        bool
+// TestCheckCompletes: Check marks version attributes and turns 0 and 1
+// into bools for a NumericBool attribute, so Eval compares them right.
+func TestCheckCompletes(t *testing.T) {
+	c := mustCheck(t, "node:osVersion == '13.04'")
+	if !c.Version {
+		t.Errorf("node:osVersion: Version got false, want true")
+	}
+	if !c.Eval(Map{"node:osVersion": str("13.4")}) {
+		t.Errorf("node:osVersion == '13.04' against 13.4: got false, want true (versions)")
+	}
+	for _, tt := range []struct {
+		cond           string
+		infected, want bool
 	}{
-		{"node:os", postern.KindString, false, true},
-		{"node:osVersion", postern.KindString, true, true},
-		{"node:tsVersion", postern.KindString, true, true},
-		{"node:tsReleaseTrack", postern.KindString, false, true},
-		{"node:tsAutoUpdate", postern.KindBool, false, true},
-		{"node:tsStateEncrypted", postern.KindBool, false, true},
-		{"ip:country", postern.KindString, false, true},
-		{"falcon:ztaScore", postern.KindNumber, false, true},
-		{"sentinelOne:agentVersion", postern.KindString, true, true},
-		{"sentinelOne:activeThreats", postern.KindNumber, false, true},
-		{"sentinelOne:infected", postern.KindBool, false, true},
-		{"kandji:mdmEnabled", postern.KindBool, false, true},
-		{"fleet:present", postern.KindBool, false, true},
-		{"fleetPolicy:anything", postern.KindBool, false, true},
-		{"fleetPolicy:", postern.KindNone, false, false},
-		{"intune:complianceState", postern.KindString, false, true},
-		{"jamfPro:fileVaultStatus", postern.KindString, false, true},
-		{"kolide:authState", postern.KindString, false, true},
-		{"huntress:firewallStatus", postern.KindString, false, true},
-		{"custom:tier", postern.KindNone, false, false},
-		{"node:OS", postern.KindNone, false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.attr, func(t *testing.T) {
-			kind, isVersion, ok := KnownKind(tt.attr)
-			if kind != tt.kind || isVersion != tt.isVersion || ok != tt.ok {
-				t.Errorf("got %v, %v, %v; want %v, %v, %v", kind, isVersion, ok, tt.kind, tt.isVersion, tt.ok)
-			}
-		})
-	}
-}
-
-// TestKnownListsAgree keeps the suggestion list, the namespace list and
-// the fast version test in step with KnownKind.
-func TestKnownListsAgree(t *testing.T) {
-	for _, name := range knownNames() {
-		_, isVersion, ok := KnownKind(name)
-		if !ok {
-			t.Errorf("knownNames has %s, but KnownKind does not know it", name)
-		}
-		if got := isVersionAttr(name); got != isVersion {
-			t.Errorf("isVersionAttr(%s): got %v, want %v (KnownKind)", name, got, isVersion)
-		}
-		ns, _, _ := strings.Cut(name, ":")
-		if _, ok := namespaceClosed(ns); !ok {
-			t.Errorf("namespace %q of %s is not known to namespaceClosed", ns, name)
-		}
-	}
-	for _, ns := range knownNamespaces() {
-		if _, ok := namespaceClosed(ns); !ok {
-			t.Errorf("knownNamespaces has %q, but namespaceClosed does not know it", ns)
+		{"sentinelOne:infected == 1", true, true},
+		{"sentinelOne:infected == 1", false, false},
+		{"sentinelOne:infected == 0", false, true},
+		{"sentinelOne:infected != 1", false, true},
+		{"sentinelOne:infected IN [0]", true, false},
+		{"sentinelOne:infected == false", false, true},
+	} {
+		c := mustCheck(t, tt.cond)
+		if got := c.Eval(Map{"sentinelOne:infected": bl(tt.infected)}); got != tt.want {
+			t.Errorf("%s with infected=%v: got %v, want %v", tt.cond, tt.infected, got, tt.want)
 		}
 	}
 }

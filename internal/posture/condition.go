@@ -14,6 +14,10 @@ type Condition struct {
 	// for IN and NOT IN; none for IS SET and NOT SET.
 	Values []postern.Value
 	Text   string // the condition as written; empty if built in code
+
+	// Version says the attribute holds versions, so == and IN compare
+	// with CompareVersions; Catalog.Check sets it from the catalogue.
+	Version bool
 }
 
 // String formats c canonically: single spaces, upper-case keywords,
@@ -50,7 +54,7 @@ func (c Condition) String() string {
 // NOT IN (Tailscale's rule). A value of another kind than the literal
 // (a number attribute against a string literal) fails every operator too.
 // Ordering compares numbers numerically and strings as versions; equality
-// on a known version attribute compares as versions too.
+// on a version attribute (Version) compares as versions too.
 func (c Condition) Eval(a Attrs) bool {
 	ok, _, _ := c.eval(a)
 	return ok
@@ -71,7 +75,7 @@ func (c *Condition) eval(a Attrs) (ok bool, actual postern.Value, set bool) {
 	case c.Op == OpIsSet:
 		return true, actual, set
 	}
-	version := actual.Kind() == postern.KindString && isVersionAttr(c.Attr)
+	version := actual.Kind() == postern.KindString && c.Version
 	switch c.Op {
 	case OpEq, OpNe:
 		if len(c.Values) != 1 || c.Values[0].Kind() != actual.Kind() {

@@ -35,6 +35,7 @@ func FuzzParseCondition(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	cat := testCatalog(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseCondition(s)
 		if err != nil {
@@ -61,7 +62,7 @@ func FuzzParseCondition(f *testing.F) {
 		if again := c2.String(); again != canon {
 			t.Fatalf("canonical form not stable: %q then %q", canon, again)
 		}
-		if err := c.Check(); err != nil {
+		if err := cat.Check(&c); err != nil {
 			if se, ok := err.(*SyntaxError); !ok || se.Offset < 0 || se.Offset > len(s) {
 				t.Fatalf("Check(%q): got %v, want a *SyntaxError with an offset in [0, %d]", s, err, len(s))
 			}

@@ -12,6 +12,9 @@ func mustPosture(t testing.TB, name string, conds ...string) *Posture {
 		if err != nil {
 			t.Fatalf("ParseCondition(%q): %v", s, err)
 		}
+		if err := testCatalog(t).Check(&c); err != nil {
+			t.Fatalf("Check(%q): %v", s, err)
+		}
 		p.Conditions = append(p.Conditions, c)
 	}
 	return p

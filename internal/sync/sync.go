@@ -10,6 +10,7 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
 	"github.com/postern/postern/internal/integrations"
+	"github.com/postern/postern/internal/providers"
 )
 
 // maxErrorLen bounds the error a status keeps.
@@ -63,7 +64,7 @@ func (e *Engine) Sync(ctx context.Context, id string) (Report, error) {
 	if runErr != nil {
 		// Every reader of the tailnet sees the status; the vendor's own
 		// words (a response body, its error message) go to the log only.
-		status.Error = truncate(integrations.Summary(in.Provider, runErr), maxErrorLen)
+		status.Error = truncate(integrations.Summary(label(in.Provider), runErr), maxErrorLen)
 		e.log.Warn("posture sync failed", "integration_id", id, "provider", in.Provider,
 			"err", redact(runErr.Error(), in.ClientSecret))
 		if errors.Is(runErr, integrations.ErrAuth) {
@@ -100,7 +101,11 @@ func (e *Engine) Sync(ctx context.Context, id string) (Report, error) {
 // run lists, matches and writes. It returns the counts in Report.Status.
 func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error) {
 	var rep Report
-	src, err := e.source(in)
+	p, err := providers.Lookup(in.Provider)
+	if err != nil {
+		return rep, err
+	}
+	src, err := e.source(p, in)
 	if err != nil {
 		return rep, err
 	}
@@ -125,7 +130,7 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 		ids[i] = integrations.IdentityOf(&devices[i])
 		names[devices[i].ID] = devices[i].Name
 	}
-	res := integrations.Match(ids, records, in.Provider == postern.ProviderFalcon)
+	res := integrations.Match(ids, records, p.MatchMAC)
 	desired := make(map[int64]map[string]postern.Value, len(res.Matches))
 	for _, m := range res.Matches {
 		desired[m.DeviceID] = m.Record.Attributes
@@ -139,7 +144,8 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 	if err != nil || !cur.ConfigUpdated.Equal(in.ConfigUpdated) {
 		return rep, errStale
 	}
-	ac := audit.Context{Origin: audit.OriginControl, Actor: audit.Service("posture sync (" + in.Provider + ")"), GroupID: audit.GroupID()}
+	ac := audit.Context{Origin: audit.OriginControl, Actor: audit.IntegrationActor(in), GroupID: audit.GroupID(),
+		Details: "posture integration " + in.ID + " (" + in.Provider + ")"}
 	t0 = time.Now()
 	rep.Changed, err = e.cfg.Tailnet.ReplaceAttributes(ctx, ac, in.TailnetID, postern.IntegrationSource(in.ID), nil, desired)
 	rep.WriteTime = time.Since(t0)
@@ -157,8 +163,8 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 }
 
 // source builds the vendor client for in.
-func (e *Engine) source(in postern.Integration) (integrations.Source, error) {
-	base, err := integrations.BaseURL(in.Provider, in.CloudID)
+func (e *Engine) source(p integrations.Provider, in postern.Integration) (integrations.Source, error) {
+	base, err := integrations.BaseURL(p, in.CloudID)
 	if err != nil {
 		return nil, err
 	}
@@ -215,4 +221,13 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// label is how provider is named in sentences ("CrowdStrike Falcon"), or
+// its id if it is not known.
+func label(provider string) string {
+	if p, err := providers.Lookup(provider); err == nil {
+		return p.Label
+	}
+	return provider
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
 	"github.com/postern/postern/internal/policy"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -70,7 +71,7 @@ func (s *Service) SetDeviceTags(ctx context.Context, ac audit.Context, tailnetID
 	if err != nil {
 		return postern.Device{}, err
 	}
-	p, err := policy.Parse([]byte(cur.Text))
+	p, err := policy.Parse([]byte(cur.Text), providers.Catalog())
 	if err != nil {
 		return postern.Device{}, fmt.Errorf("parsing the policy in force: %w", err)
 	}

@@ -9,11 +9,9 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
 	"github.com/postern/postern/internal/integrations"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/store"
 )
-
-// Providers are the posture integration providers Postern can sync.
-var Providers = []string{postern.ProviderFleet, postern.ProviderKandji, postern.ProviderSentinelOne, postern.ProviderFalcon}
 
 // IntegrationConfig is the writable configuration of an integration.
 // Nil fields keep their value on update.
@@ -21,25 +19,26 @@ type IntegrationConfig struct {
 	CloudID, ClientID, TenantID, ClientSecret *string
 }
 
-// validateIntegration checks what a provider needs.
-func validateIntegration(in *postern.Integration) error {
-	known := false
-	for _, p := range Providers {
-		known = known || p == in.Provider
+// validateIntegration checks what in's provider needs, as its
+// descriptor says, and returns the provider.
+func validateIntegration(in *postern.Integration) (integrations.Provider, error) {
+	p, err := providers.Lookup(in.Provider)
+	if err != nil {
+		return p, err
 	}
-	if !known {
-		return postern.Errorf(postern.EINVALID, "unknown provider %q (want one of fleet, kandji, sentinelone, falcon)", in.Provider)
+	for _, f := range []struct {
+		name  string
+		field integrations.Field
+		value string
+	}{{"clientSecret", p.Secret, in.ClientSecret}, {"clientId", p.ClientID, in.ClientID}, {"tenantId", p.TenantID, in.TenantID}} {
+		if f.field.Required && f.value == "" {
+			return p, postern.Errorf(postern.EINVALID, "%s is required for %s (the %s)", f.name, p.ID, f.field.Label)
+		}
 	}
-	if in.ClientSecret == "" {
-		return postern.Errorf(postern.EINVALID, "clientSecret is required for %s", in.Provider)
+	if _, err := integrations.BaseURL(p, in.CloudID); err != nil {
+		return p, postern.Errorf(postern.EINVALID, "cloudId: %v", err)
 	}
-	if in.Provider == postern.ProviderFalcon && in.ClientID == "" {
-		return postern.Errorf(postern.EINVALID, "clientId is required for falcon")
-	}
-	if _, err := integrations.BaseURL(in.Provider, in.CloudID); err != nil {
-		return postern.Errorf(postern.EINVALID, "cloudId: %v", err)
-	}
-	return nil
+	return p, nil
 }
 
 // integrationSummary is what the audit log records: never the secret.
@@ -52,7 +51,7 @@ func integrationSummary(in postern.Integration) map[string]string {
 func (s *Service) CreateIntegration(ctx context.Context, ac audit.Context, tailnetID, provider string, c IntegrationConfig) (postern.Integration, error) {
 	in := postern.Integration{TailnetID: tailnetID, Provider: provider, ConfigUpdated: s.now().UTC()}
 	applyConfig(&in, c)
-	if err := validateIntegration(&in); err != nil {
+	if _, err := validateIntegration(&in); err != nil {
 		return in, err
 	}
 	err := s.store.InTx(ctx, func(q store.Queries) error {
@@ -68,7 +67,7 @@ func (s *Service) CreateIntegration(ctx context.Context, ac audit.Context, tailn
 		if err := q.CreateIntegration(ctx, &in); err != nil {
 			return err
 		}
-		return s.auditIntegration(ctx, q, ac, tailnetID, "CREATE", nil, integrationSummary(in))
+		return s.auditIntegration(ctx, q, ac, in, "CREATE", nil, integrationSummary(in))
 	})
 	if err != nil {
 		return in, fmt.Errorf("creating %s integration: %w", provider, err)
@@ -84,12 +83,16 @@ func applyConfig(in *postern.Integration, c IntegrationConfig) {
 	}
 }
 
-func (s *Service) auditIntegration(ctx context.Context, q store.Queries, ac audit.Context, tailnetID, action string, old, new any) error {
-	t, err := q.Tailnet(ctx, tailnetID)
-	if err != nil {
-		return err
+// auditIntegration appends the event of a change to in: its target is
+// the integration (type POSTURE_INTEGRATION, its id), and the provider is
+// in the details as well as in old and new.
+func (s *Service) auditIntegration(ctx context.Context, q store.Queries, ac audit.Context, in postern.Integration, action string, old, new any) error {
+	details := "provider " + in.Provider
+	if ac.Details != "" {
+		details += "; " + ac.Details
 	}
-	ev := ac.Event(s.now(), tailnetID, audit.TailnetTarget(t, "POSTURE_INTEGRATION"), action, old, new)
+	ac.Details = details
+	ev := ac.Event(s.now(), in.TailnetID, audit.IntegrationTarget(in), action, old, new)
 	return q.AppendAudit(ctx, &ev)
 }
 
@@ -131,11 +134,12 @@ func (s *Service) UpdateIntegration(ctx context.Context, ac audit.Context, tailn
 		old := integrationSummary(in)
 		oldCloudID := in.CloudID
 		applyConfig(&in, c)
-		if err := validateIntegration(&in); err != nil {
+		p, err := validateIntegration(&in)
+		if err != nil {
 			return err
 		}
 		if c.ClientSecret == nil {
-			if err := sameVendorHost(in.Provider, oldCloudID, in.CloudID); err != nil {
+			if err := sameVendorHost(p, oldCloudID, in.CloudID); err != nil {
 				return err
 			}
 		}
@@ -144,7 +148,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, ac audit.Context, tailn
 		if err := q.UpdateIntegration(ctx, &in); err != nil {
 			return err
 		}
-		return s.auditIntegration(ctx, q, ac, tailnetID, "UPDATE", old, integrationSummary(in))
+		return s.auditIntegration(ctx, q, ac, in, "UPDATE", old, integrationSummary(in))
 	})
 	if err != nil {
 		return in, fmt.Errorf("updating posture integration %s: %w", id, err)
@@ -156,7 +160,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, ac audit.Context, tailn
 // unless cloudIDs old and new resolve to the same origin (scheme, host
 // and port). new must be valid; an old one that no longer is (saved
 // under looser rules) counts as another host.
-func sameVendorHost(provider, old, new string) error {
+func sameVendorHost(provider integrations.Provider, old, new string) error {
 	newBase, err := integrations.BaseURL(provider, new)
 	if err != nil {
 		return postern.Errorf(postern.EINVALID, "cloudId: %v", err)
@@ -201,7 +205,7 @@ func (s *Service) DeleteIntegration(ctx context.Context, ac audit.Context, tailn
 		if err := q.DeleteIntegration(ctx, id); err != nil {
 			return err
 		}
-		return s.auditIntegration(ctx, q, ac, tailnetID, "DELETE", integrationSummary(in), nil)
+		return s.auditIntegration(ctx, q, ac, in, "DELETE", integrationSummary(in), nil)
 	})
 	if err != nil {
 		return fmt.Errorf("deleting posture integration %s: %w", id, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/postern/postern/internal/audit"
 	"github.com/postern/postern/internal/policy"
 	"github.com/postern/postern/internal/posture"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -108,7 +109,7 @@ func CompilePolicy(ctx context.Context, q store.Queries, tailnetID, text string)
 	if err := CheckPolicyText(text); err != nil {
 		return nil, err
 	}
-	p, err := policy.Parse([]byte(text))
+	p, err := policy.Parse([]byte(text), providers.Catalog())
 	if err != nil {
 		return nil, policyErr(err)
 	}

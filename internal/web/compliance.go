@@ -9,6 +9,7 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/policy"
 	"github.com/postern/postern/internal/posture"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/tailnet"
 )
@@ -49,7 +50,7 @@ func (c *Console) loadFleet(ctx context.Context) (*fleetState, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := policy.Parse([]byte(cur.Text))
+	p, err := policy.Parse([]byte(cur.Text), providers.Catalog())
 	if err != nil {
 		return nil, fmt.Errorf("parsing the policy in force: %w", err)
 	}

@@ -14,13 +14,14 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/policy"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/tailnet"
 )
 
 // compileWith compiles text against the tailnet's current state without
 // running its tests (the policy in force passed them when it was saved).
 func compileWith(ctx context.Context, c *Console, text string) (*policy.Compiled, error) {
-	p, err := policy.Parse([]byte(text))
+	p, err := policy.Parse([]byte(text), providers.Catalog())
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/policy"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/tailnet"
 )
 
@@ -30,7 +31,7 @@ func BenchmarkImpact(b *testing.B) {
 		nodes = append(nodes, tailnet.PolicyNode(d, "a@example.com", nil))
 	}
 	compile := func(text string) *policy.Compiled {
-		p, err := policy.Parse([]byte(text))
+		p, err := policy.Parse([]byte(text), providers.Catalog())
 		if err != nil {
 			b.Fatal(err)
 		}

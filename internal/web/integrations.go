@@ -6,39 +6,48 @@ import (
 	"net/http"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/integrations"
+	"github.com/postern/postern/internal/posture"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/tailnet"
 )
 
-// providerForm is what the console asks of each provider.
+// providerForm is what the console shows of each provider: its
+// descriptor (fields, labels, attributes) and the integration, if any.
 type providerForm struct {
-	Provider      string
-	Name          string
-	CloudLabel    string // what cloudId means for this vendor
-	CloudHint     string
-	ClientID      bool // whether a client id is needed
-	TenantID      bool
-	SecretLabel   string
+	P             integrations.Provider
 	Connected     *postern.Integration
 	SyncAvailable bool
 }
 
-// providerForms lists the providers in the order the page shows them.
-func providerForms() []providerForm {
-	return []providerForm{
-		{Provider: postern.ProviderFleet, Name: "Fleet", CloudLabel: "Fleet server URL", CloudHint: "fleet.example.com", SecretLabel: "API token"},
-		{Provider: postern.ProviderKandji, Name: "Kandji", CloudLabel: "Kandji API URL", CloudHint: "example.api.kandji.io", SecretLabel: "API token"},
-		{Provider: postern.ProviderSentinelOne, Name: "SentinelOne", CloudLabel: "Management console URL", CloudHint: "example.sentinelone.net", SecretLabel: "API token"},
-		{Provider: postern.ProviderFalcon, Name: "CrowdStrike Falcon", CloudLabel: "Cloud region or API URL", CloudHint: "us-1, us-2, eu-1, us-gov", ClientID: true, SecretLabel: "API client secret"},
-	}
-}
-
-func providerName(p string) string {
-	for _, f := range providerForms() {
-		if f.Provider == p {
-			return f.Name
+// Attrs lists the attributes the provider writes, for the page.
+func (f providerForm) Attrs() []posture.Attr {
+	var out []posture.Attr
+	for _, ns := range f.P.Namespaces {
+		out = append(out, ns.Attrs...)
+		if ns.Open {
+			out = append(out, posture.Attr{Name: ns.Name + ":{name}", Kind: ns.OpenKind, Doc: ns.Doc})
 		}
 	}
-	return p
+	return out
+}
+
+// providerForms lists the providers in the order the page shows them.
+func providerForms() []providerForm {
+	var forms []providerForm
+	for _, p := range providers.All() {
+		forms = append(forms, providerForm{P: p})
+	}
+	return forms
+}
+
+// providerName is how provider is named in sentences, or its id if it
+// is not known.
+func providerName(provider string) string {
+	if p, err := providers.Lookup(provider); err == nil {
+		return p.Label
+	}
+	return provider
 }
 
 // integrations is the device management page.
@@ -58,17 +67,24 @@ func (c *Console) integrations(w http.ResponseWriter, r *http.Request, s *sessio
 	for i := range forms {
 		forms[i].SyncAvailable = c.syncer != nil
 		for _, in := range ins {
-			if in.Provider == forms[i].Provider {
+			if in.Provider == forms[i].P.ID {
 				in := in
 				in.ClientSecret = "" // never sent to the browser
 				forms[i].Connected = &in
 			}
 		}
 	}
+	var macProviders []string
+	for _, f := range forms {
+		if f.P.MatchMAC {
+			macProviders = append(macProviders, f.P.Label)
+		}
+	}
 	c.render(w, r, s, "integrations", "Device management", struct {
 		Providers          []providerForm
+		MACProviders       []string
 		IdentityCollection bool
-	}{forms, t.Settings.PostureIdentityCollectionOn})
+	}{forms, macProviders, t.Settings.PostureIdentityCollectionOn})
 }
 
 // formConfig reads an integration form. An empty secret keeps the stored
@@ -116,11 +132,9 @@ func (c *Console) updateIntegration(w http.ResponseWriter, r *http.Request, s *s
 // secretRequiredMessage says, in the form's own words, why an edit that
 // moves an integration to another host was refused.
 func secretRequiredMessage(provider string, sre *tailnet.SecretRequiredError) string {
-	f := providerForm{Name: "the vendor", CloudLabel: "URL", SecretLabel: "secret"}
-	for _, pf := range providerForms() {
-		if pf.Provider == provider {
-			f = pf
-		}
+	name, cloud, secret := "the vendor", "URL", "secret"
+	if p, err := providers.Lookup(provider); err == nil {
+		name, cloud, secret = p.Label, p.CloudID.Label, p.Secret.Label
 	}
 	from := sre.From
 	if from == "" {
@@ -128,7 +142,7 @@ func secretRequiredMessage(provider string, sre *tailnet.SecretRequiredError) st
 	}
 	return fmt.Sprintf("Not saved: the new %s moves %s from %s to %s, so enter the %s again. "+
 		"The stored %s is only ever sent to the host it was given for.",
-		f.CloudLabel, f.Name, from, sre.To, f.SecretLabel, f.SecretLabel)
+		cloud, name, from, sre.To, secret, secret)
 }
 
 func (c *Console) deleteIntegration(w http.ResponseWriter, r *http.Request, s *session) {

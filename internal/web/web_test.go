@@ -19,6 +19,7 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
 	"github.com/postern/postern/internal/policy"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/storetest"
 	"github.com/postern/postern/internal/tailnet"
@@ -267,7 +268,7 @@ func TestImpact(t *testing.T) {
 	nodes := []policy.Node{tailnet.PolicyNode(devs[0], "a@example.com", nil), tailnet.PolicyNode(devs[1], "", nil)}
 	users := []policy.User{{LoginName: "a@example.com", Role: postern.RoleAdmin}}
 	compile := func(text string) *policy.Compiled {
-		p, err := policy.Parse([]byte(text))
+		p, err := policy.Parse([]byte(text), providers.Catalog())
 		if err != nil {
 			t.Fatal(err)
 		}

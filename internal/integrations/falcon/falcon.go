@@ -67,7 +67,7 @@ func New(cfg integrations.Config) (*Client, error) {
 	if err := cfg.Check("falcon", "API URL", "an API client id and secret"); err != nil {
 		return nil, err
 	}
-	log := cfg.ProviderLogger(postern.ProviderFalcon)
+	log := cfg.ProviderLogger(ID)
 	now := cfg.Now
 	if now == nil {
 		now = time.Now

@@ -41,7 +41,7 @@ func New(cfg integrations.Config) (*Client, error) {
 	if err := cfg.Check("fleet", "server URL", "an API token"); err != nil {
 		return nil, err
 	}
-	return &Client{cfg: cfg, log: cfg.ProviderLogger(postern.ProviderFleet)}, nil
+	return &Client{cfg: cfg, log: cfg.ProviderLogger(ID)}, nil
 }
 
 type hostsPage struct {

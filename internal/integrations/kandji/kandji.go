@@ -61,7 +61,7 @@ func New(cfg integrations.Config) (*Client, error) {
 	if err := cfg.Check("kandji", "API URL", "an API token"); err != nil {
 		return nil, err
 	}
-	return &Client{cfg: cfg, log: cfg.ProviderLogger(postern.ProviderKandji)}, nil
+	return &Client{cfg: cfg, log: cfg.ProviderLogger(ID)}, nil
 }
 
 // page is Prism's wrapper. Data is nil when the body has no list of

@@ -22,7 +22,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/postern/postern"
 	"github.com/postern/postern/internal/integrations"
 )
 
@@ -69,7 +68,7 @@ func New(cfg integrations.Config) (*Client, error) {
 	return &Client{
 		cfg:      cfg,
 		agents:   root + apiPrefix + "/agents",
-		log:      cfg.ProviderLogger(postern.ProviderSentinelOne),
+		log:      cfg.ProviderLogger(ID),
 		pageSize: pageSize,
 	}, nil
 }
