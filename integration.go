@@ -2,21 +2,13 @@ package postern
 
 import "time"
 
-// Posture integration providers Postern syncs from.
-const (
-	ProviderFleet       = "fleet"
-	ProviderKandji      = "kandji"
-	ProviderSentinelOne = "sentinelone"
-	ProviderFalcon      = "falcon"
-)
-
 // Integration is a configured connection to an MDM/EDR vendor, with the
 // field names of Tailscale's posture integration API.
 type Integration struct {
 	ID            string // e.g. "pcBEPQVMpki7"
 	TailnetID     string
-	Provider      string // ProviderFleet, ...
-	CloudID       string // vendor host, Falcon region, or a full base URL
+	Provider      string // a provider's ID, e.g. "fleet" (internal/providers lists them)
+	CloudID       string // vendor host, cloud region, or a full base URL
 	ClientID      string
 	TenantID      string
 	ClientSecret  string // plaintext in memory only; encrypted at rest, never returned by the API

@@ -83,7 +83,7 @@ func TestPostureIntegrations(t *testing.T) {
 		}
 	})
 	t.Run("audited without the secret", func(t *testing.T) {
-		_, body := e.raw(t, "GET", "/api/v2/tailnet/-/logging/configuration?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&event=TAILNET.CREATE.POSTURE_INTEGRATION", "")
+		_, body := e.raw(t, "GET", "/api/v2/tailnet/-/logging/configuration?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&event=POSTURE_INTEGRATION.CREATE", "")
 		if !strings.Contains(body, `"provider":"fleet"`) || strings.Contains(body, secret) {
 			t.Errorf("got %s, want a create event without the secret", body)
 		}

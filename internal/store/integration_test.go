@@ -20,7 +20,7 @@ func TestIntegration(t *testing.T) {
 		tn := storetest.NewTailnet(t, s)
 		in := postern.Integration{
 			TailnetID:     tn.ID,
-			Provider:      postern.ProviderFalcon,
+			Provider:      "falcon",
 			CloudID:       "us-2",
 			ClientID:      "client-1",
 			TenantID:      "tenant-1",
@@ -60,13 +60,13 @@ func TestIntegration(t *testing.T) {
 		}
 
 		t.Run("one per provider", func(t *testing.T) {
-			dup := postern.Integration{TailnetID: tn.ID, Provider: postern.ProviderFalcon}
+			dup := postern.Integration{TailnetID: tn.ID, Provider: "falcon"}
 			err := s.CreateIntegration(ctx, &dup)
 			mustCode(t, err, postern.ECONFLICT)
 			if want := "a falcon integration exists in the tailnet"; postern.ErrorMessage(err) != want {
 				t.Errorf("got message %q, want %q", postern.ErrorMessage(err), want)
 			}
-			fleet := postern.Integration{TailnetID: tn.ID, Provider: postern.ProviderFleet}
+			fleet := postern.Integration{TailnetID: tn.ID, Provider: "fleet"}
 			if err := s.CreateIntegration(ctx, &fleet); err != nil {
 				t.Errorf("an integration without a secret: %v", err)
 			}
@@ -101,7 +101,7 @@ func TestSecretNotStoredInPlainText(t *testing.T) {
 		}
 		defer s.Close()
 		tn := storetest.NewTailnet(t, s)
-		in := postern.Integration{TailnetID: tn.ID, Provider: postern.ProviderKandji, ClientSecret: plain}
+		in := postern.Integration{TailnetID: tn.ID, Provider: "kandji", ClientSecret: plain}
 		if err := s.CreateIntegration(ctx, &in); err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func TestSecretNeedsBox(t *testing.T) {
 	}
 	defer s.Close()
 	tn := storetest.NewTailnet(t, s)
-	in := postern.Integration{TailnetID: tn.ID, Provider: postern.ProviderFleet, ClientSecret: "x"}
+	in := postern.Integration{TailnetID: tn.ID, Provider: "fleet", ClientSecret: "x"}
 	if err := s.CreateIntegration(ctx, &in); err == nil {
 		t.Error("got nil error writing a secret without a box, want one")
 	}

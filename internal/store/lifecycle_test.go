@@ -42,7 +42,7 @@ func populate(t *testing.T, s store.Store) string {
 	}
 	setAttr(t, s, postern.Attribute{DeviceID: d.ID, Key: "custom:n", Value: postern.Number(3), Expiry: at(20, 0)})
 	setAttr(t, s, postern.Attribute{DeviceID: d.ID, Key: "custom:s", Value: postern.String("true")})
-	in := postern.Integration{TailnetID: tn.ID, Provider: postern.ProviderFleet, CloudID: "fleet.example.com", ClientSecret: "token"}
+	in := postern.Integration{TailnetID: tn.ID, Provider: "fleet", CloudID: "fleet.example.com", ClientSecret: "token"}
 	if err := s.CreateIntegration(ctx, &in); err != nil {
 		t.Fatal(err)
 	}

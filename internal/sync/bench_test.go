@@ -84,7 +84,7 @@ func BenchmarkSync100k(b *testing.B) {
 		b.Fatalf("creating devices: %v", err)
 	}
 	tok := token
-	in, err := svc.CreateIntegration(ctx, admin, tn.ID, postern.ProviderFleet, tailnet.IntegrationConfig{CloudID: &url, ClientSecret: &tok})
+	in, err := svc.CreateIntegration(ctx, admin, tn.ID, "fleet", tailnet.IntegrationConfig{CloudID: &url, ClientSecret: &tok})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func newKandjiEnv(t *testing.T, now func() time.Time) *kandjiEnv {
 		{SerialNumber: "ZGFRNNQGQD", MDMEnabled: true, AgentNotReported: true}, // agent_installed null
 	})
 	url, tok := e.fake.URL(), token
-	in, err := svc.CreateIntegration(e.ctx, admin, tn.ID, postern.ProviderKandji, tailnet.IntegrationConfig{CloudID: &url, ClientSecret: &tok})
+	in, err := svc.CreateIntegration(e.ctx, admin, tn.ID, "kandji", tailnet.IntegrationConfig{CloudID: &url, ClientSecret: &tok})
 	if err != nil {
 		t.Fatal(err)
 	}

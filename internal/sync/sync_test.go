@@ -94,7 +94,7 @@ func newEnv(t *testing.T, cfg postsync.Config) *env {
 	})
 
 	url, tok := e.fake.URL(), token
-	in, err := e.svc.CreateIntegration(ctx, admin, tn.ID, postern.ProviderFleet, tailnet.IntegrationConfig{CloudID: &url, ClientSecret: &tok})
+	in, err := e.svc.CreateIntegration(ctx, admin, tn.ID, "fleet", tailnet.IntegrationConfig{CloudID: &url, ClientSecret: &tok})
 	if err != nil {
 		t.Fatalf("CreateIntegration: %v", err)
 	}

@@ -63,7 +63,7 @@ func TestUpdateIntegrationHostNeedsSecret(t *testing.T) {
 			create := func(provider, cloud string) postern.Integration {
 				t.Helper()
 				c := tailnet.IntegrationConfig{CloudID: ptr(cloud), ClientSecret: ptr("s3cret-" + provider)}
-				if provider == postern.ProviderFalcon {
+				if provider == "falcon" {
 					c.ClientID = ptr("client-1")
 				}
 				in, err := svc.CreateIntegration(ctx, ac, tn.ID, provider, c)
@@ -76,9 +76,9 @@ func TestUpdateIntegrationHostNeedsSecret(t *testing.T) {
 				}
 				return in
 			}
-			fleet := create(postern.ProviderFleet, "https://fleet.example.com")
-			falcon := create(postern.ProviderFalcon, "us-1")
-			kandji := create(postern.ProviderKandji, "https://127.0.0.1:9000")
+			fleet := create("fleet", "https://fleet.example.com")
+			falcon := create("falcon", "us-1")
+			kandji := create("kandji", "https://127.0.0.1:9000")
 
 			for _, tc := range []struct {
 				name  string

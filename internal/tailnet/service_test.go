@@ -183,7 +183,7 @@ func TestDeleteIntegrationRemovesItsAttributes(t *testing.T) {
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	cloud, secret := "https://fleet.example.com", "tok"
-	in, err := f.svc.CreateIntegration(ctx, ac, f.tn.ID, postern.ProviderFleet, tailnet.IntegrationConfig{CloudID: &cloud, ClientSecret: &secret})
+	in, err := f.svc.CreateIntegration(ctx, ac, f.tn.ID, "fleet", tailnet.IntegrationConfig{CloudID: &cloud, ClientSecret: &secret})
 	if err != nil {
 		t.Fatal(err)
 	}

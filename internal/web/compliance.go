@@ -14,9 +14,9 @@ import (
 	"github.com/postern/postern/internal/tailnet"
 )
 
-// fleetState is the tailnet's devices with their attributes and the
+// tailnetState is the tailnet's devices with their attributes and the
 // postures of the policy in force, each evaluated once per device.
-type fleetState struct {
+type tailnetState struct {
 	devices  []postern.Device
 	attrs    map[int64][]postern.Attribute
 	users    map[string]postern.User
@@ -24,9 +24,9 @@ type fleetState struct {
 	passes   map[int64]map[string]bool // device → posture name → met
 }
 
-// loadFleet reads the tailnet and evaluates the policy's postures.
-func (c *Console) loadFleet(ctx context.Context) (*fleetState, error) {
-	f := &fleetState{attrs: map[int64][]postern.Attribute{}, users: map[string]postern.User{}, passes: map[int64]map[string]bool{}}
+// loadTailnet reads the tailnet and evaluates the policy's postures.
+func (c *Console) loadTailnet(ctx context.Context) (*tailnetState, error) {
+	f := &tailnetState{attrs: map[int64][]postern.Attribute{}, users: map[string]postern.User{}, passes: map[int64]map[string]bool{}}
 	var err error
 	if f.devices, err = c.st.Devices(ctx, c.tailnetID); err != nil {
 		return nil, fmt.Errorf("reading devices: %w", err)
@@ -73,7 +73,7 @@ func (c *Console) loadFleet(ctx context.Context) (*fleetState, error) {
 }
 
 // counts returns, per posture, how many authorized devices pass and fail.
-func (f *fleetState) counts() []store.PostureCount {
+func (f *tailnetState) counts() []store.PostureCount {
 	out := make([]store.PostureCount, 0, len(f.postures))
 	for _, ps := range f.postures {
 		pc := store.PostureCount{Posture: ps.Name}
@@ -93,7 +93,7 @@ func (f *fleetState) counts() []store.PostureCount {
 }
 
 // passed lists the postures device id meets, by name.
-func (f *fleetState) passed(id int64) []string {
+func (f *tailnetState) passed(id int64) []string {
 	var out []string
 	for _, ps := range f.postures {
 		if f.passes[id][ps.Name] {
@@ -105,7 +105,7 @@ func (f *fleetState) passed(id int64) []string {
 
 // recordCompliance stores today's counts and returns them.
 func (c *Console) recordCompliance(ctx context.Context) ([]store.PostureCount, error) {
-	f, err := c.loadFleet(ctx)
+	f, err := c.loadTailnet(ctx)
 	if err != nil {
 		return nil, err
 	}

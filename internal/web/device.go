@@ -38,7 +38,7 @@ func (c *Console) device(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failed(w, r, s, "Loading the device", err)
 		return
 	}
-	f, err := c.loadFleet(ctx)
+	f, err := c.loadTailnet(ctx)
 	if err != nil {
 		c.failed(w, r, s, "Loading the device", err)
 		return

@@ -21,7 +21,7 @@ type machineRow struct {
 // offline, tagged, ephemeral, pending, failing; ?posture=NAME to list
 // the devices that fail it).
 func (c *Console) machines(w http.ResponseWriter, r *http.Request, s *session) {
-	f, err := c.loadFleet(r.Context())
+	f, err := c.loadTailnet(r.Context())
 	if err != nil {
 		c.failed(w, r, s, "Loading machines", err)
 		return

@@ -25,7 +25,7 @@ func (c *Console) online(d postern.Device) bool {
 // and its 30-day chart. Viewing it refreshes today's snapshot.
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	f, err := c.loadFleet(ctx)
+	f, err := c.loadTailnet(ctx)
 	if err != nil {
 		c.failed(w, r, s, "Loading the overview", err)
 		return

@@ -128,7 +128,7 @@ func TestIntegrationForms(t *testing.T) {
 	if _, err := s.svc.Store().Integration(ctx, id); !postern.IsNotFound(err) {
 		t.Errorf("after remove: got %v, want not found", err)
 	}
-	evs, _ := s.svc.Store().AuditEvents(ctx, postern.AuditFilter{TailnetID: s.tn.ID, Event: "TAILNET.DELETE.POSTURE_INTEGRATION"})
+	evs, _ := s.svc.Store().AuditEvents(ctx, postern.AuditFilter{TailnetID: s.tn.ID, Event: "POSTURE_INTEGRATION.DELETE"})
 	if len(evs) != 1 || evs[0].Origin != "ADMIN_CONSOLE" || evs[0].Actor.LoginName != "owner@example.com" {
 		t.Errorf("audit: got %+v, want one console event by the owner", evs)
 	}

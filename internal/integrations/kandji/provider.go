@@ -19,7 +19,7 @@ func Provider() integrations.Provider {
 		ID:      ID,
 		Label:   "Kandji",
 		CloudID: integrations.Field{Label: "Kandji console or API URL", Hint: "acme.kandji.io", Required: true},
-		Secret:  integrations.Field{Label: "API token (Prism > Device information)", Required: true},
+		Secret:  integrations.Field{Label: "API token", Required: true},
 		BaseURL: BaseURL,
 		Namespaces: []posture.Namespace{
 			{Name: "kandji", Doc: "Written by the Kandji (Iru) integration from Prism device information.", Attrs: []posture.Attr{

@@ -57,7 +57,7 @@ func TestNew(t *testing.T) {
 	if err != nil || got.ID != tn.ID {
 		t.Errorf("got default tailnet %+v, %v, want %s", got, err, tn.ID)
 	}
-	in := postern.Integration{TailnetID: tn.ID, Provider: postern.ProviderFleet, ClientSecret: "x"}
+	in := postern.Integration{TailnetID: tn.ID, Provider: "fleet", ClientSecret: "x"}
 	if err := s.CreateIntegration(context.Background(), &in); err != nil {
 		t.Errorf("New's store cannot seal secrets: %v", err)
 	}
