@@ -1,6 +1,13 @@
 package integrations
 
-import "github.com/postern/postern/internal/posture"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/postern/postern"
+	"github.com/postern/postern/internal/posture"
+)
 
 // Provider describes one posture provider. Everything Postern knows
 // about a vendor lives in its package, which returns this value from a
@@ -44,4 +51,43 @@ type Field struct {
 	// Choices are values the console offers to pick from (Falcon's
 	// regions); other values are accepted too.
 	Choices []string
+}
+
+// CheckAttributes returns an error naming the first of attrs that p's
+// catalogue does not declare: a name outside its namespaces or not
+// listed in a closed one, a value of another type, or a string outside
+// the declared values. Vendor tests run it on what a sync really writes,
+// so the catalogue cannot drift from the code.
+func (p Provider) CheckAttributes(attrs map[string]postern.Value) error {
+	for name, v := range attrs {
+		a, ok := p.attr(name)
+		switch {
+		case !ok:
+			return fmt.Errorf("%s writes %s, which its catalogue does not declare", p.ID, name)
+		case a.Kind != postern.KindNone && v.Kind() != a.Kind:
+			return fmt.Errorf("%s writes %s as a %s; its catalogue says %s", p.ID, name, v.Kind(), a.Kind)
+		case len(a.Values) > 0 && !slices.Contains(a.Values, v.Str()):
+			return fmt.Errorf("%s writes %s = %s, outside its catalogue's values %v", p.ID, name, v, a.Values)
+		}
+	}
+	return nil
+}
+
+// attr finds name among p's namespaces.
+func (p Provider) attr(name string) (posture.Attr, bool) {
+	prefix, rest, _ := strings.Cut(name, ":")
+	for _, ns := range p.Namespaces {
+		if ns.Name != prefix {
+			continue
+		}
+		for _, a := range ns.Attrs {
+			if a.Name == name {
+				return a, true
+			}
+		}
+		if ns.Open && rest != "" {
+			return posture.Attr{Name: name, Kind: ns.OpenKind}, true
+		}
+	}
+	return posture.Attr{}, false
 }

@@ -69,6 +69,12 @@ func TestFetchAttributes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
+	// What the vendor package really writes is what its catalogue declares.
+	for _, r := range recs {
+		if err := fleet.Provider().CheckAttributes(r.Attributes); err != nil {
+			t.Errorf("catalogue: %v", err)
+		}
+	}
 	if len(recs) != 2 {
 		t.Fatalf("Fetch: got %d records, want 2", len(recs))
 	}
