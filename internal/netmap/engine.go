@@ -153,7 +153,7 @@ func (e *Engine) recompile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := policy.Parse([]byte(cur.Text), providers.Catalog())
+	p, err := policy.Parse([]byte(cur.Text), providers.Catalog().Lenient())
 	if err != nil {
 		return fmt.Errorf("parsing the policy in force (version %d): %w", cur.Version, err)
 	}

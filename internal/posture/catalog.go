@@ -75,9 +75,10 @@ func Builtin() []Namespace {
 // those of each posture provider. The type checker reads it (Check); a
 // nil *Catalog holds the built-in namespaces only.
 type Catalog struct {
-	spaces []Namespace
-	ns     map[string]*Namespace
-	attrs  map[string]*Attr
+	spaces  []Namespace
+	ns      map[string]*Namespace
+	attrs   map[string]*Attr
+	lenient bool // see Lenient
 }
 
 // NewCatalog returns the catalogue of the built-in namespaces and
@@ -121,6 +122,18 @@ func (c *Catalog) orBuiltin() *Catalog {
 		return builtin()
 	}
 	return c
+}
+
+// Lenient returns a copy of c for reading a policy saved under older,
+// looser rules (the policy in force when the server starts): a name, a
+// namespace or a value the catalogue does not know, and an unavailable
+// attribute, are accepted untyped, as they were then, so that an upgrade
+// never refuses the policy in force. Such a condition never matches a
+// device. Saving a policy uses the strict catalogue.
+func (c *Catalog) Lenient() *Catalog {
+	l := *c.orBuiltin()
+	l.lenient = true
+	return &l
 }
 
 // Namespaces returns every namespace: the built-in ones first, then the

@@ -131,3 +131,30 @@ func TestClosest(t *testing.T) {
 		})
 	}
 }
+
+// TestLenient: a policy saved under older rules still loads; what the
+// strict catalogue refuses for the unknown, the lenient one takes untyped.
+func TestLenient(t *testing.T) {
+	lenient := testCatalog(t).Lenient()
+	for _, s := range []string{"ip:country == 'NL'", "falcon:newSignal == 'x'", "intune2:x IS SET", "sentinelOne:operationalState == 'yes'", "fleet:presnt"} {
+		c, err := ParseCondition(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := testCatalog(t).Check(&c); err == nil {
+			t.Errorf("strict Check(%q): got nil, want an error", s)
+		}
+		if err := lenient.Check(&c); err != nil {
+			t.Errorf("lenient Check(%q): got %v, want nil", s, err)
+		}
+	}
+	// Types the catalogue knows are still checked, and completed.
+	c, _ := ParseCondition("falcon:ztaScore >= 'high'")
+	if err := lenient.Check(&c); err == nil {
+		t.Errorf("lenient Check of a string against a number: got nil, want an error")
+	}
+	c, _ = ParseCondition("sentinelOne:infected == 1")
+	if err := lenient.Check(&c); err != nil || c.Values[0] != postern.Bool(true) {
+		t.Errorf("lenient Check(sentinelOne:infected == 1): got %v %v, want true", err, c.Values)
+	}
+}

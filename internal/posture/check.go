@@ -57,7 +57,7 @@ func (c *Catalog) Check(cond *Condition) error {
 		if known && v.Kind() != kind {
 			return errAt(lay.val(i), "%s", cond.kindMismatch(v, kind, attr.Version, lay.text(cond.Text, i)))
 		}
-		if known && kind == postern.KindString && len(attr.Values) > 0 && !slices.Contains(attr.Values, v.Str()) {
+		if known && kind == postern.KindString && len(attr.Values) > 0 && !c.lenient && !slices.Contains(attr.Values, v.Str()) {
 			return errAt(lay.val(i), "%s takes one of %s, not %s", cond.Attr, quoteAll(attr.Values), v)
 		}
 	}
@@ -133,7 +133,11 @@ func (c *Condition) checkShape(lay layout) error {
 // catalogue and returns what it declares (Kind is KindNone for a name in
 // an open namespace of any kind).
 func (c *Catalog) checkAttr(name string, lay layout) (Attr, error) {
-	if a, ok := c.Attr(name); ok {
+	a, ok := c.Attr(name)
+	if c.lenient && (!ok || a.Unavailable != "") {
+		return Attr{Name: name}, nil
+	}
+	if ok {
 		if a.Unavailable != "" {
 			return a, errAt(lay.attr, "%s cannot be used: %s", name, a.Unavailable)
 		}

@@ -38,17 +38,23 @@
 // A missing attribute fails every operator except NOT SET, even != and
 // NOT IN: a device without custom:tier does not meet custom:tier != 'prod'.
 // Equality compares kind and value, so the number 1 never equals the
-// string '1'; on a known version attribute (node:osVersion, node:tsVersion,
-// sentinelOne:agentVersion) it compares as versions. Ordering compares
-// numbers numerically and strings as versions (CompareVersions, which is
-// Tailscale's cmpver: "1.9" < "1.40", and "1.40" < "1.40.0"). At Eval, a
-// value of another kind than the literal fails every operator, and
-// ordering on bools is false.
+// string '1'; on a version attribute (Attr.Version: node:osVersion,
+// node:tsVersion, a provider's agent version) it compares as versions.
+// Ordering compares numbers numerically and strings as versions
+// (CompareVersions, which is Tailscale's cmpver: "1.9" < "1.40", and
+// "1.40" < "1.40.0"). At Eval, a value of another kind than the literal
+// fails every operator, and ordering on bools is false.
 //
-// Check catches at policy load what Eval would only quietly fail: literal
-// types that do not match a known attribute's type, ordering on plain
-// strings and bools, unknown node: and ip: attributes, unknown namespaces,
-// and known attributes spelt with the wrong case. Attributes whose type is
-// not known (custom:*, an integration's new attribute) are not
-// type-checked; ordering one against a string literal compares versions.
+// # The catalogue
+//
+// Every attribute has one writer, which declares it in a Namespace: posture
+// itself declares node:, ip: and custom: (Builtin), each posture provider
+// its own. A Catalog gathers them, and Catalog.Check catches at policy load
+// what Eval would only quietly fail: an unknown namespace, an unknown name
+// in a closed namespace (with the nearest known name as a suggestion), an
+// attribute nothing sets (ip:country), a literal whose type is not the
+// attribute's, a string outside its declared values, and ordering on
+// plain strings and bools. Open namespaces (custom:, a provider's
+// per-policy names) accept any name; where they declare no type, ordering
+// against a string literal compares versions.
 package posture

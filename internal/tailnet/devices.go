@@ -71,7 +71,7 @@ func (s *Service) SetDeviceTags(ctx context.Context, ac audit.Context, tailnetID
 	if err != nil {
 		return postern.Device{}, err
 	}
-	p, err := policy.Parse([]byte(cur.Text), providers.Catalog())
+	p, err := policy.Parse([]byte(cur.Text), providers.Catalog().Lenient())
 	if err != nil {
 		return postern.Device{}, fmt.Errorf("parsing the policy in force: %w", err)
 	}

@@ -50,7 +50,7 @@ func (c *Console) loadTailnet(ctx context.Context) (*tailnetState, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := policy.Parse([]byte(cur.Text), providers.Catalog())
+	p, err := policy.Parse([]byte(cur.Text), providers.Catalog().Lenient())
 	if err != nil {
 		return nil, fmt.Errorf("parsing the policy in force: %w", err)
 	}

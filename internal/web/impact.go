@@ -21,7 +21,7 @@ import (
 // compileWith compiles text against the tailnet's current state without
 // running its tests (the policy in force passed them when it was saved).
 func compileWith(ctx context.Context, c *Console, text string) (*policy.Compiled, error) {
-	p, err := policy.Parse([]byte(text), providers.Catalog())
+	p, err := policy.Parse([]byte(text), providers.Catalog().Lenient())
 	if err != nil {
 		return nil, err
 	}
