@@ -93,6 +93,11 @@ func TestPolicyCommands(t *testing.T) {
 	if _, _, err := runCmd(t, "policy", "check", bad); err == nil || !strings.Contains(err.Error(), bad+":3:") || !strings.Contains(err.Error(), `tag not found: "tag:nope"`) {
 		t.Errorf("check bad: got %v, want %s:3:col: ... tag not found", err, bad)
 	}
+	// Offline, postures are checked against every provider's catalogue.
+	typo := write("typo.hujson", "{\n  \"postures\": {\n    \"posture:m\": [\"fleet:presnt\", \"kandji:mdmEnabled\"],\n  },\n}\n")
+	if _, _, err := runCmd(t, "policy", "check", typo); err == nil || !strings.Contains(err.Error(), typo+`:3:20: posture:m: "fleet:presnt": unknown attribute fleet:presnt (did you mean fleet:present?)`) {
+		t.Errorf("check typo: got %v, want %s:3:20: ... did you mean fleet:present?", err, typo)
+	}
 	if _, _, err := runCmd(t, "policy", "test", good); err != nil {
 		t.Errorf("test good: got %v", err)
 	}

@@ -80,3 +80,29 @@ func TestIntegrationStatusForAuditor(t *testing.T) {
 		t.Errorf("integrations page as auditor: got %d, want the short status without the vendor's body; body %s", w.Code, body)
 	}
 }
+
+// The device management page is built from the providers' descriptors:
+// each provider's fields with its own labels, Falcon's regions to pick
+// from, and the attributes each provider supplies.
+func TestIntegrationsPageFromDescriptors(t *testing.T) {
+	s := newSignedIn(t)
+	page := html.UnescapeString(s.get("/admin/integrations"))
+	for _, want := range []string{
+		`<datalist id="choices-falcon-cloudId"><option value="us-1"><option value="us-2"><option value="us-3"><option value="eu-1"><option value="us-gov"><option value="us-gov-2"></datalist>`,
+		`list="choices-falcon-cloudId"`,
+		`<label>API client ID <input name="clientId"`,
+		`<label>Kandji console or API URL <input name="cloudId" placeholder="acme.kandji.io"`,
+		`Attributes SentinelOne supplies`,
+		`<td class="mono">sentinelOne:operationalState</td><td>string</td><td><span class="mono">na</span>`,
+		`<td class="mono">fleetPolicy:{name}</td><td>bool</td>`,
+		`<td class="mono">falcon:ztaScore</td><td>number</td>`,
+		`and, for CrowdStrike Falcon, MAC addresses`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `choices-fleet-cloudId`) || strings.Contains(page, `name="tenantId"`) {
+		t.Errorf("the page offers choices or a tenant id to a provider that has none")
+	}
+}
