@@ -56,7 +56,7 @@ func Builtin() []Namespace {
 	)
 	return []Namespace{
 		{Name: "node", Doc: "Reported by the Tailscale client and kept by the control server.", Attrs: []Attr{
-			{Name: "node:os", Kind: str, Values: []string{"android", "freebsd", "illumos", "ios", "js", "linux", "macos", "openbsd", "plan9", "solaris", "tvos", "windows"}, Doc: "The operating system the client runs on."},
+			{Name: "node:os", Kind: str, Values: []string{"aix", "android", "dragonfly", "freebsd", "illumos", "ios", "js", "linux", "macos", "netbsd", "openbsd", "plan9", "solaris", "tvos", "wasip1", "windows"}, Doc: "The operating system the client runs on (Go's GOOS, with macos, ios and tvos for Apple's)."},
 			{Name: "node:osVersion", Kind: str, Version: true, Doc: "The operating system's version, as the client reports it."},
 			{Name: "node:tsReleaseTrack", Kind: str, Values: []string{"stable", "unstable"}, Doc: "The client's release track."},
 			{Name: "node:tsVersion", Kind: str, Version: true, Doc: "The Tailscale client's version, e.g. 1.76.1."},
