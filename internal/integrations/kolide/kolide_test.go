@@ -42,7 +42,7 @@ func newClient(t testing.TB, baseURL string, perPage int) *Client {
 
 func TestProvider(t *testing.T) {
 	p := Provider()
-	if p.ID != "kolide" || p.DefaultHost != "api.kolide.com" || p.MatchMAC {
+	if p.ID != "kolide" || p.Label != "Kolide" || p.DefaultHost != "api.kolide.com" || p.MatchMAC {
 		t.Errorf("got ID %q, DefaultHost %q, MatchMAC %v; want kolide, api.kolide.com, false", p.ID, p.DefaultHost, p.MatchMAC)
 	}
 	if !p.Secret.Required || p.Secret.Label == "" || p.CloudID.Required || p.ClientID.Label != "" || p.TenantID.Label != "" {

@@ -29,7 +29,7 @@ const (
 func Provider() integrations.Provider {
 	return integrations.Provider{
 		ID:    ID,
-		Label: "Kolide (1Password Device Trust)",
+		Label: "Kolide", // now 1Password Device Trust; "Kolide" reads well in status sentences
 		// Kolide has one API; cloudId stays empty, except to point at
 		// another host (a proxy or a fake).
 		CloudID:     integrations.Field{Label: "API URL", Hint: "leave empty for " + DefaultHost},
