@@ -321,7 +321,7 @@ func writeFault(w http.ResponseWriter, f *fault.Fault) {
 	case f.Status >= 500:
 		writeError(w, f.Status, "UNEXPECTED_ERROR", "An unexpected error occurred", "")
 	default:
-		writeError(w, f.Status, "INVALID_FIELD", fmt.Sprintf("Injected failure (HTTP %d)", f.Status), "")
+		writeError(w, f.Status, "INVALID_FIELD", "Injected failure", "")
 	}
 }
 
