@@ -224,7 +224,7 @@ func TestFetchTokenBodies(t *testing.T) {
 	}
 }
 
-// TestTokenRequest checks the token request is the client credentials
+// TestRequests checks the token request is the client credentials
 // grant Jamf Pro documents, and the inventory request asks for the
 // sections, order and paging the client relies on.
 func TestRequests(t *testing.T) {
@@ -264,4 +264,36 @@ func TestRequests(t *testing.T) {
 	if auth != "Bearer tok-1" {
 		t.Errorf("Authorization: got %q, want %q", auth, "Bearer tok-1")
 	}
+}
+
+// TestCachedTokenThenRefused: after a rotation, the cached token is
+// refused and so is the request for a new one: a credential failure.
+// A fresh token refused as well is one too, after one new token only.
+func TestCachedTokenThenRefused(t *testing.T) {
+	t.Run("secret rotated", func(t *testing.T) {
+		srv := newServer(t)
+		srv.SetComputers(make([]fakejamf.Computer, 3))
+		c := newClient(t, srv.URL(), 0)
+		fetch(t, c)
+		srv.SetCredentials(clientID, "rotated")
+		srv.RevokeTokens()
+		recs, err := c.Fetch(context.Background())
+		if !errors.Is(err, integrations.ErrAuth) || recs != nil {
+			t.Errorf("Fetch: got %d records, error %v; want ErrAuth and no records", len(recs), err)
+		}
+	})
+	t.Run("every token refused", func(t *testing.T) {
+		srv := newServer(t)
+		srv.SetComputers(make([]fakejamf.Computer, 3))
+		c := newClient(t, srv.URL(), 0)
+		fetch(t, c)
+		srv.Inject(fakejamf.Fault{Endpoint: fakejamf.EndpointInventory, Status: http.StatusUnauthorized})
+		recs, err := c.Fetch(context.Background())
+		if !errors.Is(err, integrations.ErrAuth) || recs != nil {
+			t.Errorf("Fetch: got %d records, error %v; want ErrAuth and no records", len(recs), err)
+		}
+		if got := srv.Requests(fakejamf.EndpointToken); got != 2 {
+			t.Errorf("token requests: got %d, want 2 (one new token, not a loop)", got)
+		}
+	})
 }
