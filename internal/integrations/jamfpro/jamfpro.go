@@ -7,10 +7,12 @@
 // credentials at /api/oauth/token), caches the access token until
 // shortly before it expires, and fetches a new one once if Jamf answers
 // 401 to a cached token. The inventory is read page by page (page is
-// 0-based, sorted by id so that pages neither skip nor repeat a computer
-// when others enrol meanwhile), asking only for the sections the
-// attributes come from, until a page comes back empty or the pages read
-// cover totalCount. A 403 means the API client's role lacks the Read
+// 0-based, sorted by id so that a computer enrolled meanwhile lands on
+// the last page), asking only for the sections the attributes come
+// from, until a page comes back empty or the pages read cover
+// totalCount; a totalCount that changes between pages (a computer
+// deleted, which would shift the next one onto a page already read)
+// starts the listing again. A 403 means the API client's role lacks the Read
 // Computers privilege: a configuration error said plainly, not a
 // credential failure.
 package jamfpro
