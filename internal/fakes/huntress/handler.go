@@ -84,7 +84,13 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 	s.queries = append(s.queries, r.URL.RawQuery)
 	okKeys := s.keysMatchLocked(r)
 	noAccess := s.noAccess
+	wait := s.rateLimitedLocked(time.Now())
 	s.mu.Unlock()
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		writeError(w, http.StatusTooManyRequests, bodyTooMany)
+		return
+	}
 	if !okKeys {
 		w.Header().Set("WWW-Authenticate", `Basic realm="API Authorization"`)
 		writeError(w, http.StatusUnauthorized, bodyUnauthorized)

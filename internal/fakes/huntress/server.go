@@ -15,6 +15,8 @@
 //     defender_policy_status and firewall_status in Huntress's display
 //     spelling ("Protected", "Non Compliant", "Pending Isolation") and null
 //     where a host has no Defender;
+//   - optionally, Huntress's sliding-window rate limit (60 requests a
+//     minute; SetRateLimit), answered 429 with Retry-After;
 //   - Grape's {"error": "..."} bodies for 400, 401, 403, 404, 429 (with
 //     Retry-After in seconds) and 500. Huntress documents the statuses
 //     but not their bodies; the shape is that of the Grape framework its
@@ -94,6 +96,13 @@ type Server struct {
 	final      FinalPagination
 	requests   int
 	queries    []string // raw queries of the agents requests, in order
+
+	// The account's rate limit (SetRateLimit): at most rateN requests in
+	// any rateWindow; rateN 0 means none. recent holds the times of the
+	// requests inside the window, oldest first.
+	rateN      int
+	rateWindow time.Duration
+	recent     []time.Time
 }
 
 // NewServer starts a fake Huntress API that accepts the key pair
@@ -164,6 +173,35 @@ func (s *Server) AddOrganization(id int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.orgs[id] = true
+}
+
+// SetRateLimit makes the fake enforce Huntress's rate limit: at most n
+// requests (of any kind, refused ones included) in any sliding window of
+// the given length, answering the others 429 with a Retry-After of the
+// whole seconds until the oldest request leaves the window. Huntress's
+// own limit is 60 a minute; n 0 turns the limit off (the default).
+func (s *Server) SetRateLimit(n int, window time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateN, s.rateWindow, s.recent = n, window, nil
+}
+
+// rateLimitedLocked records a request at now and returns how long the
+// client must wait if the request is over the limit, or 0.
+func (s *Server) rateLimitedLocked(now time.Time) time.Duration {
+	if s.rateN == 0 {
+		return 0
+	}
+	i := 0
+	for i < len(s.recent) && now.Sub(s.recent[i]) >= s.rateWindow {
+		i++
+	}
+	s.recent = s.recent[i:]
+	if len(s.recent) >= s.rateN {
+		return s.recent[0].Add(s.rateWindow).Sub(now)
+	}
+	s.recent = append(s.recent, now)
+	return 0
 }
 
 // SetFinalPagination sets how the last page ends the listing.

@@ -292,3 +292,30 @@ func TestCloseCutsDelayShort(t *testing.T) {
 	}
 	<-done
 }
+
+func TestRateLimit(t *testing.T) {
+	srv := newServer(t)
+	srv.SetRateLimit(2, time.Minute)
+	for i, want := range []int{200, 401, 429} {
+		auth := basic(pub, priv)
+		if i == 1 {
+			auth = basic(pub, "wrong") // refused requests count too
+		}
+		resp, body := get(t, srv, "?limit=1", auth)
+		if resp.StatusCode != want {
+			t.Fatalf("request %d: got %d %s, want %d", i+1, resp.StatusCode, body, want)
+		}
+		if want == 429 {
+			if ra := resp.Header.Get("Retry-After"); ra != "60" && ra != "59" {
+				t.Errorf("got Retry-After %q, want about 60", ra)
+			}
+			if body != bodyTooMany {
+				t.Errorf("got body %s, want %s", body, bodyTooMany)
+			}
+		}
+	}
+	srv.SetRateLimit(0, 0)
+	if resp, _ := get(t, srv, "?limit=1", basic(pub, priv)); resp.StatusCode != http.StatusOK {
+		t.Errorf("without a limit: got %d, want 200", resp.StatusCode)
+	}
+}

@@ -192,3 +192,28 @@ func TestFetchErrorBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchAcrossRateLimit: Huntress's sliding-window rate limit (here 2
+// requests a second) answers 429 with Retry-After in the middle of a
+// listing; the client waits and completes it.
+func TestFetchAcrossRateLimit(t *testing.T) {
+	srv := newServer(t)
+	srv.SetAgents(agents(250))
+	srv.SetRateLimit(2, time.Second)
+	c, err := New(integrations.Config{BaseURL: srv.URL(), ClientID: pub, Secret: priv,
+		Retry: integrations.RetryPolicy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.limit = 100
+	recs, err := c.Fetch(context.Background())
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if len(recs) != 250 {
+		t.Errorf("got %d records, want 250", len(recs))
+	}
+	if got := srv.Requests(); got < 4 {
+		t.Errorf("got %d requests, want at least 4 (3 pages and a refused one)", got)
+	}
+}
