@@ -225,8 +225,10 @@ func parseQuery(v url.Values) (query, string) {
 		}
 		q.limit = n
 	}
+	// Agents are created in id order, so created_at sorts as id does;
+	// the fake does not sort by updated_at.
 	switch v.Get("sort_field") {
-	case "", "id":
+	case "", "id", "created_at":
 	default:
 		return q, "sort_field does not have a valid value"
 	}

@@ -200,6 +200,7 @@ func TestBadRequests(t *testing.T) {
 		"?page_token=OTk5OTk":      "page_token is invalid", // an agent that is not there
 		"?organization_id=acme":    "organization_id is invalid",
 		"?sort_direction=sideways": "sort_direction does not have a valid value",
+		"?sort_field=hostname":     "sort_field does not have a valid value",
 	} {
 		resp, body := get(t, srv, q, basic(pub, priv))
 		if resp.StatusCode != http.StatusBadRequest || body != errorJSON(want) {
@@ -317,5 +318,15 @@ func TestRateLimit(t *testing.T) {
 	srv.SetRateLimit(0, 0)
 	if resp, _ := get(t, srv, "?limit=1", basic(pub, priv)); resp.StatusCode != http.StatusOK {
 		t.Errorf("without a limit: got %d, want 200", resp.StatusCode)
+	}
+}
+
+func TestSortAscending(t *testing.T) {
+	srv := newServer(t)
+	stored := srv.SetAgents(make([]Agent, 3))
+	_, body := get(t, srv, "?sort_field=created_at&sort_direction=asc", basic(pub, priv))
+	p := decode(t, body)
+	if len(p.Agents) != 3 || p.Agents[0].ID != stored[0].ID || p.Agents[2].ID != stored[2].ID {
+		t.Errorf("got %s, want the agents oldest first", body)
 	}
 }

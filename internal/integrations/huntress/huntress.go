@@ -101,9 +101,11 @@ func New(cfg integrations.Config) (*Client, error) {
 func (c *Client) Fetch(ctx context.Context) ([]integrations.Record, error) {
 	start := time.Now()
 	var (
-		records []integrations.Record
-		token   string
-		unknown unknownValues
+		records  []integrations.Record
+		byID     map[int64]int // agent id -> index in records
+		repeated int
+		token    string
+		unknown  unknownValues
 	)
 	for page := 1; ; page++ {
 		if page > maxPages {
@@ -115,9 +117,20 @@ func (c *Client) Fetch(ctx context.Context) ([]integrations.Record, error) {
 		}
 		if records == nil {
 			records = make([]integrations.Record, 0, len(*p.Agents))
+			byID = make(map[int64]int, len(*p.Agents))
 		}
 		for i := range *p.Agents {
-			records = append(records, (*p.Agents)[i].record(&unknown))
+			a := &(*p.Agents)[i]
+			// Should a page token ever be a position in a list that
+			// changes under it, an agent can come twice; the later copy
+			// is the fresher.
+			if j, ok := byID[a.ID]; ok {
+				records[j] = a.record(&unknown)
+				repeated++
+				continue
+			}
+			byID[a.ID] = len(records)
+			records = append(records, a.record(&unknown))
 		}
 		next := ""
 		if p.Pagination.NextPageToken != nil {
@@ -135,7 +148,7 @@ func (c *Client) Fetch(ctx context.Context) ([]integrations.Record, error) {
 		records = []integrations.Record{}
 	}
 	unknown.log(ctx, c.log)
-	c.log.DebugContext(ctx, "listed agents", "records", len(records), "organization_id", c.org, "duration", time.Since(start))
+	c.log.DebugContext(ctx, "listed agents", "records", len(records), "repeated", repeated, "organization_id", c.org, "duration", time.Since(start))
 	return records, nil
 }
 

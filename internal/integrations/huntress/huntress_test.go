@@ -388,3 +388,23 @@ func TestFetchTokenNotAdvancing(t *testing.T) {
 		t.Errorf("got error %q, want it to name the repeated page token", err)
 	}
 }
+
+// TestFetchRepeatedAgent: an agent that comes on two pages is listed
+// once, with the later copy's values.
+func TestFetchRepeatedAgent(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page_token") == "" {
+			fmt.Fprint(w, `{"agents":[{"id":2,"serial_number":"B","firewall_status":"Enabled"},{"id":1,"serial_number":"A"}],"pagination":{"next_page_token":"MQ","next_page_url":"x"}}`)
+			return
+		}
+		fmt.Fprint(w, `{"agents":[{"id":2,"serial_number":"B","firewall_status":"Isolated"}],"pagination":{}}`)
+	}))
+	defer ts.Close()
+	recs, err := newClient(t, ts.URL, "", 0).Fetch(context.Background())
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if len(recs) != 2 || recs[0].VendorID != "2" || recs[0].Attributes[AttrFirewallStatus] != postern.String("Isolated") {
+		t.Errorf("got %+v, want agents 2 (Isolated) and 1", recs)
+	}
+}

@@ -34,7 +34,7 @@ func Provider() integrations.Provider {
 		},
 		ClientID: integrations.Field{
 			Label:    "API Key",
-			Hint:     "hk_1a2b3c4d5e6f (the public key of the pair)",
+			Hint:     "the public key of the pair generated under API Credentials",
 			Required: true,
 		},
 		TenantID: integrations.Field{
