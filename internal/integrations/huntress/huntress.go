@@ -13,11 +13,12 @@
 // organization_id filter. Huntress allows 60 requests a minute; a 429 is
 // retried after its Retry-After by integrations.Config.Do.
 //
-// A 401 is refused credentials (ErrAuth). A 403 means the keys are valid
-// but the account may not use the API, and a 404 with an organization
-// filter means the key cannot see that organization: both are
-// configuration errors said plainly, not credential failures, so the
-// sync engine shows them and retries on schedule instead of pausing.
+// A 401 is refused credentials (ErrAuth). Huntress documents 403 as "an
+// issue with your API credential or permissions" (most often an account
+// without API access), and a 404 with an organization filter means the
+// key cannot see that organization: both are configuration errors said
+// plainly, not credential failures, so the sync engine shows them and
+// retries on schedule instead of pausing.
 package huntress
 
 import (
@@ -187,7 +188,7 @@ func (c *Client) page(ctx context.Context, n int, token string) (*agentsPage, er
 
 // The sentences a configuration problem is shown as.
 const (
-	msgNoAPIAccess = "Huntress refused the API key access to the agent list (403): use a key pair generated under API Credentials by an account with access to the Huntress API."
+	msgNoAPIAccess = "Huntress refused the API key pair access to the agent list (403): check the API Key and API Secret Key, generated under API Credentials by an account with access to the Huntress API."
 	msgNoOrg       = "Huntress has no organization %s that this API key can read (404): check the Organization ID, or leave it empty to list the whole account."
 )
 
