@@ -18,7 +18,7 @@ import (
 const (
 	bodyUnauthorized  = `{"error":"Unauthorized"}`
 	bodyForbidden     = `{"error":"Forbidden","message":"The API key used is not authorized to perform this action"}`
-	bodyNoVersion     = `{"error":"The X-Kolide-Api-Version header is required; the current API version is 2023-05-26"}`
+	bodyNoVersion     = `{"error":"Unsupported X-Kolide-Api-Version; the current API version is 2023-05-26"}`
 	bodyTooMany       = `{"error":"Too Many Requests"}`
 	bodyInternal      = `{"error":"Internal Server Error"}`
 	bodyNotFound      = `{"error":"Not Found"}`
@@ -79,8 +79,10 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, bodyUnauthorized)
 		return
 	}
+	// Kolide's OpenAPI marks the header optional, with a default version;
+	// a version it does not publish is refused.
 	switch r.Header.Get("X-Kolide-Api-Version") {
-	case APIVersion2023, APIVersion2026:
+	case "", APIVersion2023, APIVersion2026:
 	default:
 		writeError(w, http.StatusBadRequest, bodyNoVersion)
 		return

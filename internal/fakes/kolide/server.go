@@ -1,7 +1,8 @@
 // Package kolide is a fake Kolide (1Password Device Trust) API for tests
 // and demos. It serves GET /devices over real HTTP in Kolide's wire
 // format: Bearer API key authentication, the X-Kolide-Api-Version header
-// (a request without a supported version is refused), cursor paging with
+// (optional, as in Kolide's OpenAPI; an unpublished version is refused),
+// cursor paging with
 // per_page (1-100, default 25) answered in a {"data": [...],
 // "pagination": {"next", "next_cursor", "current_cursor", "count"}}
 // wrapper whose blank next_cursor ends the listing, and Kolide's

@@ -77,8 +77,8 @@ func TestAuthAndVersion(t *testing.T) {
 		{"no key", "", APIVersion2023, 401, bodyUnauthorized},
 		{"wrong key", "Bearer nope", APIVersion2023, 401, bodyUnauthorized},
 		{"not bearer", token, APIVersion2023, 401, bodyUnauthorized},
-		{"no version header", "Bearer " + token, "", 400, bodyNoVersion},
 		{"unknown version", "Bearer " + token, "2020-01-01", 400, bodyNoVersion},
+		{"no version header: the default", "Bearer " + token, "", 200, ""},
 		{"2023 version", "Bearer " + token, APIVersion2023, 200, ""},
 		{"2026 version", "Bearer " + token, APIVersion2026, 200, ""},
 	}
