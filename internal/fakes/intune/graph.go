@@ -22,6 +22,9 @@ var properties = []struct {
 	{"deviceName", func(b []byte, d *Device) []byte { return appendString(b, d.DeviceName) }},
 	{"managedDeviceOwnerType", func(b []byte, d *Device) []byte { return appendString(b, d.ManagedDeviceOwnerType) }},
 	{"lastSyncDateTime", func(b []byte, d *Device) []byte {
+		if d.NeverSynced {
+			return appendString(b, "0001-01-01T00:00:00Z")
+		}
 		return appendString(b, d.LastSyncDateTime.UTC().Format("2006-01-02T15:04:05Z"))
 	}},
 	{"operatingSystem", func(b []byte, d *Device) []byte { return appendString(b, d.OperatingSystem) }},

@@ -82,6 +82,9 @@ type Device struct {
 	ManagedDeviceOwnerType  string // empty means "company"
 
 	LastSyncDateTime time.Time // zero means when the device was stored
+	// NeverSynced sends lastSyncDateTime as 0001-01-01T00:00:00Z, as
+	// Graph does for a device that has not checked in.
+	NeverSynced bool
 
 	// Omit lists properties (Graph's names, e.g. "isEncrypted") left out
 	// of this device's JSON even when selected, for a value Intune does
