@@ -26,7 +26,9 @@ func TestFetchNeedsPermission(t *testing.T) {
 		setup func(*fakeintune.Server)
 	}{
 		{"app has no Graph permission", func(f *fakeintune.Server) { f.SetPermissions() }},
-		{"app has another permission", func(f *fakeintune.Server) { f.SetPermissions("User.Read.All", "DeviceManagementConfiguration.Read.All") }},
+		{"app has another permission", func(f *fakeintune.Server) {
+			f.SetPermissions("User.Read.All", "DeviceManagementConfiguration.Read.All")
+		}},
 		{"403 on page 3", func(f *fakeintune.Server) {
 			f.Inject(fakeintune.Fault{Endpoint: fakeintune.EndpointDevices, Page: 3, Status: http.StatusForbidden})
 		}},
@@ -147,7 +149,9 @@ func TestFetchFailures(t *testing.T) {
 func TestFetchRefusedTokenSummary(t *testing.T) {
 	for _, setup := range []func(*fakeintune.Server){
 		func(f *fakeintune.Server) { f.SetSecret("rotated") },
-		func(f *fakeintune.Server) { f.Inject(fakeintune.Fault{Endpoint: fakeintune.EndpointToken, Status: http.StatusBadRequest}) },
+		func(f *fakeintune.Server) {
+			f.Inject(fakeintune.Fault{Endpoint: fakeintune.EndpointToken, Status: http.StatusBadRequest})
+		},
 	} {
 		srv := newServer(t)
 		setup(srv)
