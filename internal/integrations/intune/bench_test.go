@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	fakeintune "github.com/postern/postern/internal/fakes/intune"
 	"github.com/postern/postern/internal/fakes/fakebench"
+	fakeintune "github.com/postern/postern/internal/fakes/intune"
 	"github.com/postern/postern/internal/integrations"
 )
 
