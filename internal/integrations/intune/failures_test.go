@@ -325,3 +325,23 @@ func TestForeignNextLinkSummary(t *testing.T) {
 		t.Errorf("listing requests: got %d, want 1 (the foreign link is not followed)", got)
 	}
 }
+
+// TestFetchRequestDenied: Graph's directory form of the 403
+// (Authorization_RequestDenied) is the same missing permission.
+func TestFetchRequestDenied(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			fmt.Fprint(w, `{"token_type":"Bearer","expires_in":3599,"access_token":"t"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"date":"2026-12-01T10:00:00","request-id":"1","client-request-id":"1"}}}`)
+	}))
+	defer ts.Close()
+	cfg := integrations.Config{BaseURL: ts.URL, ClientID: clientID, TenantID: tenant, Secret: secret, Retry: quick}
+	recs, err := newClient(t, cfg).Fetch(context.Background())
+	if recs != nil || err == nil || err.Error() != needsPermission || errors.Is(err, integrations.ErrAuth) {
+		t.Errorf("got %d records, error %v; want no records and %q without ErrAuth", len(recs), err, needsPermission)
+	}
+}
