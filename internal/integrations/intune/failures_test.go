@@ -144,6 +144,24 @@ func TestFetchFailures(t *testing.T) {
 	}
 }
 
+// TestFetch401WithFreshToken: Graph refusing a token just issued is a
+// credential failure at once, without asking for another.
+func TestFetch401WithFreshToken(t *testing.T) {
+	srv := newServer(t)
+	srv.SetDevices(devices(5))
+	srv.Inject(fakeintune.Fault{Endpoint: fakeintune.EndpointDevices, Status: http.StatusUnauthorized})
+	recs, err := newClient(t, config(srv)).Fetch(context.Background())
+	if recs != nil || !errors.Is(err, integrations.ErrAuth) {
+		t.Fatalf("got %d records, error %v; want ErrAuth and no records", len(recs), err)
+	}
+	if got := srv.Requests(fakeintune.EndpointToken); got != 1 {
+		t.Errorf("token requests: got %d, want 1", got)
+	}
+	if got := srv.Requests(fakeintune.EndpointDevices); got != 1 {
+		t.Errorf("listing requests: got %d, want 1 (a 401 is not retried)", got)
+	}
+}
+
 // TestFetchRefusedTokenSummary: a refused token request reads as refused
 // credentials, not as "answered 400".
 func TestFetchRefusedTokenSummary(t *testing.T) {

@@ -15,13 +15,14 @@ import (
 )
 
 // accessToken returns a Graph access token, asking Entra ID for a new one
-// when none is cached or the cached one is about to expire. Callers wait
-// while one is fetched, so concurrent syncs share one token request.
-func (c *Client) accessToken(ctx context.Context) (string, error) {
+// when none is cached or the cached one is about to expire, and whether
+// it is new. Callers wait while one is fetched, so concurrent syncs
+// share one token request.
+func (c *Client) accessToken(ctx context.Context) (tok string, fresh bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.token != "" && c.now().Before(c.expires) {
-		return c.token, nil
+		return c.token, false, nil
 	}
 	form := url.Values{
 		"grant_type":    {"client_credentials"},
@@ -39,7 +40,7 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		return req, nil
 	})
 	if err != nil {
-		return "", tokenError(err)
+		return "", false, tokenError(err)
 	}
 	var tr struct {
 		TokenType   string `json:"token_type"`
@@ -47,10 +48,10 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		ExpiresIn   int64  `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", fmt.Errorf("decoding the access token response: %w", err)
+		return "", false, fmt.Errorf("decoding the access token response: %w", err)
 	}
 	if tr.AccessToken == "" {
-		return "", fmt.Errorf("%w: Microsoft Entra ID's token response holds no access_token", integrations.ErrAuth)
+		return "", false, fmt.Errorf("%w: Microsoft Entra ID's token response holds no access_token", integrations.ErrAuth)
 	}
 	ttl := time.Duration(tr.ExpiresIn) * time.Second
 	if ttl <= 0 {
@@ -60,7 +61,7 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	// so a token never expires between being handed out and being used.
 	c.token, c.expires = tr.AccessToken, c.now().Add(ttl-min(5*time.Minute, ttl/2))
 	c.log.DebugContext(ctx, "got access token", "expires_in", ttl)
-	return c.token, nil
+	return c.token, true, nil
 }
 
 // tokenError describes a failed token request. Entra ID refusing the
@@ -85,12 +86,12 @@ func tokenError(err error) error {
 }
 
 // call GETs u from Graph with an access token and returns the body of a
-// 2xx answer. A 401 with a cached token drops it and tries once more
-// with a new one; a 401 on a fresh token is ErrAuth. A 403 is the
-// missing permission, said plainly.
+// 2xx answer. A 401 with a cached token (revoked, or expired early)
+// drops it and tries once more with a new one; a 401 on a fresh token is
+// ErrAuth. A 403 is the missing permission, said plainly.
 func (c *Client) call(ctx context.Context, u string) ([]byte, error) {
-	for attempt := 0; ; attempt++ {
-		tok, err := c.accessToken(ctx)
+	for {
+		tok, fresh, err := c.accessToken(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +113,7 @@ func (c *Client) call(ctx context.Context, u string) ([]byte, error) {
 		}
 		switch se.Status {
 		case http.StatusUnauthorized:
-			if attempt == 0 {
+			if !fresh {
 				c.log.DebugContext(ctx, "graph refused the access token, fetching a new one", "code", graphCode(se))
 				c.dropToken(tok)
 				continue
