@@ -51,10 +51,13 @@ func (s *Server) fullMap(ctx context.Context, ss *session) (*tailcfg.MapResponse
 		addProfile(p)
 	}
 	slices.SortFunc(resp.Peers, func(a, b *tailcfg.Node) int { return int(a.ID - b.ID) })
-	for _, up := range profiles {
+	users := make(map[tailcfg.UserID]bool, len(profiles))
+	for id, up := range profiles {
 		resp.UserProfiles = append(resp.UserProfiles, up)
+		users[id] = true
 	}
 	ss.mu.Lock()
+	ss.users = users
 	ss.known = known
 	ss.lastFilter = resp.PacketFilters
 	ss.mu.Unlock()
@@ -166,6 +169,7 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 		}
 	}
 	profiles := map[tailcfg.UserID]bool{}
+	newOwner := false // a changed peer's owner has no profile in the client's netmap
 	for id := range pend.changed {
 		if !next[id] || pend.removed[id] {
 			continue
@@ -187,6 +191,25 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 			profiles[nodeUser(p)] = true
 			resp.UserProfiles = append(resp.UserProfiles, s.userProfile(ctx, p))
 		}
+		ss.mu.Lock()
+		newOwner = newOwner || !ss.users[nodeUser(p)]
+		ss.mu.Unlock()
+	}
+	if newOwner {
+		// Clients apply a delta's new peer without rebuilding their
+		// netmap's user profiles, so "tailscale status" would show a new
+		// owner as a bare user id until the next full map. A peer whose
+		// owner the client has no profile for is rare (a user's first
+		// device it may see): send the full map now.
+		full, err := s.fullMap(ctx, ss)
+		if err != nil {
+			return nil, delta{}, err
+		}
+		if len(pend.pings) > 0 {
+			full.PingRequest = pend.pings[0]
+			rest.pings = pend.pings[1:]
+		}
+		return full, rest, nil
 	}
 	for id := range pend.patched {
 		if !next[id] || pend.changed[id] || pend.removed[id] {

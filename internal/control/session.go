@@ -29,6 +29,7 @@ type session struct {
 	mu         sync.Mutex
 	pend       delta                           // merged changes not yet sent
 	known      map[int64]bool                  // peers the client was last told about
+	users      map[tailcfg.UserID]bool         // owners whose profiles the client's last full map carried
 	lastFilter map[string][]tailcfg.FilterRule // packet filter last sent
 }
 

@@ -75,6 +75,34 @@ func TestRealClients(t *testing.T) {
 		}
 	})
 
+	t.Run("peers show their owners", func(t *testing.T) {
+		// owned is alice's own device (an untagged key); alpha and bravo
+		// are tagged. "tailscale status" prints a peer's owner from the
+		// user profiles the map carries, not a bare user id.
+		c := e.node("owned", tsclient.NodeOptions{})
+		if out, err := c.Up(ctx, e.url, e.authKey(postern.Key{})); err != nil {
+			t.Fatalf("tailscale up on owned: %v: %s", err, out)
+		}
+		waitFor(t, 30*time.Second, "alpha and owned to see each other", func() bool {
+			return hasPeer(ctx, a, "owned") && hasPeer(ctx, c, "alpha")
+		})
+		owners := func(n *tsclient.Node) map[string]string {
+			st, err := n.Status(ctx)
+			must(t, err)
+			out := map[string]string{}
+			for _, ps := range st.Peer {
+				out[ps.HostName] = st.User[ps.UserID].LoginName
+			}
+			return out
+		}
+		if got := owners(a); got["owned"] != "alice@example.com" || got["bravo"] != "tagged-devices" {
+			t.Errorf("owners alpha sees: got %v, want owned alice@example.com and bravo tagged-devices", got)
+		}
+		if got := owners(c); got["alpha"] != "tagged-devices" {
+			t.Errorf("owners owned sees: got %v, want alpha tagged-devices", got)
+		}
+	})
+
 	t.Run("node attributes", func(t *testing.T) {
 		waitFor(t, 10*time.Second, "node:* attributes of alpha", func() bool {
 			e.mu.Lock()
