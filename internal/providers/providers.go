@@ -11,7 +11,11 @@ import (
 	"github.com/postern/postern/internal/integrations"
 	"github.com/postern/postern/internal/integrations/falcon"
 	"github.com/postern/postern/internal/integrations/fleet"
+	"github.com/postern/postern/internal/integrations/huntress"
+	"github.com/postern/postern/internal/integrations/intune"
+	"github.com/postern/postern/internal/integrations/jamfpro"
 	"github.com/postern/postern/internal/integrations/kandji"
+	"github.com/postern/postern/internal/integrations/kolide"
 	"github.com/postern/postern/internal/integrations/sentinelone"
 	"github.com/postern/postern/internal/posture"
 )
@@ -24,6 +28,10 @@ func All() []integrations.Provider {
 		kandji.Provider(),
 		sentinelone.Provider(),
 		falcon.Provider(),
+		intune.Provider(),
+		jamfpro.Provider(),
+		kolide.Provider(),
+		huntress.Provider(),
 	}
 }
 
