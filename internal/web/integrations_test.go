@@ -102,7 +102,15 @@ func TestIntegrationsPageFromDescriptors(t *testing.T) {
 			t.Errorf("the page lacks %s", want)
 		}
 	}
-	if strings.Contains(page, `choices-fleet-cloudId`) || strings.Contains(page, `name="tenantId"`) {
-		t.Errorf("the page offers choices or a tenant id to a provider that has none")
+	section := func(id string) string {
+		_, rest, _ := strings.Cut(page, `id="provider-`+id+`"`)
+		sec, _, _ := strings.Cut(rest, "</section>")
+		return sec
+	}
+	if fleet := section("fleet"); fleet == "" || strings.Contains(fleet, "<datalist") || strings.Contains(fleet, `name="tenantId"`) || strings.Contains(fleet, `name="clientId"`) {
+		t.Errorf("Fleet's form offers choices, a client id or a tenant id, which it does not take:\n%s", fleet)
+	}
+	if intune := section("intune"); !strings.Contains(intune, `<label>Directory (tenant) ID <input name="tenantId"`) {
+		t.Errorf("Intune's form lacks its tenant id:\n%s", intune)
 	}
 }
