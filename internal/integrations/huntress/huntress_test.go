@@ -64,6 +64,12 @@ func TestFetchAttributes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
+	// What the client writes is what its catalogue declares.
+	for _, r := range recs {
+		if err := Provider().CheckAttributes(r.Attributes); err != nil {
+			t.Errorf("catalogue: %v", err)
+		}
+	}
 	if len(recs) != 3 {
 		t.Fatalf("got %d records, want 3", len(recs))
 	}

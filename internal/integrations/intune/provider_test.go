@@ -77,6 +77,12 @@ func TestCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
+	// What the client writes is what its catalogue declares.
+	for _, r := range recs {
+		if err := Provider().CheckAttributes(r.Attributes); err != nil {
+			t.Errorf("catalogue: %v", err)
+		}
+	}
 	if len(recs[0].Attributes) != len(want) {
 		t.Errorf("a fully reported device: got %d attributes, want %d", len(recs[0].Attributes), len(want))
 	}

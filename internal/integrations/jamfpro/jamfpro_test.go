@@ -52,6 +52,12 @@ func fetch(t *testing.T, c *Client) map[string]integrations.Record {
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
+	// What the client writes is what its catalogue declares.
+	for _, r := range recs {
+		if err := Provider().CheckAttributes(r.Attributes); err != nil {
+			t.Errorf("catalogue: %v", err)
+		}
+	}
 	byID := make(map[string]integrations.Record, len(recs))
 	for _, r := range recs {
 		byID[r.VendorID] = r

@@ -114,6 +114,12 @@ func TestFetchAuthStates(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
+	// What the client writes is what its catalogue declares.
+	for _, r := range recs {
+		if err := Provider().CheckAttributes(r.Attributes); err != nil {
+			t.Errorf("catalogue: %v", err)
+		}
+	}
 	if len(recs) != len(tests) {
 		t.Fatalf("got %d records, want %d", len(recs), len(tests))
 	}
