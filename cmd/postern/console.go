@@ -26,11 +26,21 @@ func loginLink(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var cfg server.Config
 	fs := newFlagSet("admin login-link", "admin login-link [flags]", stderr)
 	storeFlags(fs, &cfg)
-	serverURL := fs.String("server-url", env("POSTERN_SERVER_URL", "http://"+env("POSTERN_LISTEN", "127.0.0.1:8080")),
-		"the server's URL, which the link starts with (env POSTERN_SERVER_URL)")
+	serverURL := fs.String("server-url", env("POSTERN_SERVER_URL", ""),
+		"the server's URL, which the link starts with; default: the URL the server last started in the data dir recorded (env POSTERN_SERVER_URL)")
 	user := fs.String("user", "", "the owner, admin or auditor to sign in as (default: the tailnet owner)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *serverURL == "" {
+		recorded, err := server.RecordedURL(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		if recorded == "" {
+			return fmt.Errorf("no server has started with data dir %s yet, so its URL is unknown: start it with 'postern serve', or give --server-url", cfg.DataDir)
+		}
+		*serverURL = recorded
 	}
 	return withService(ctx, cfg, func(svc *tailnet.Service, t postern.Tailnet) error {
 		u, err := keyOwner(ctx, svc, t, *user, stderr)

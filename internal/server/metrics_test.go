@@ -46,8 +46,8 @@ func TestMetricsAccess(t *testing.T) {
 		{"local default", Config{}, []probe{{"no token", false, "", 200}}},
 		{"loopback listen behind a public URL", Config{ServerURL: "https://postern.example.com"},
 			[]probe{{"no token", false, "", 404}}},
-		{"all interfaces", Config{Listen: "0.0.0.0:0"}, []probe{{"no token", false, "", 404}}},
-		{"token", Config{Listen: "0.0.0.0:0", MetricsToken: "s3cret"}, []probe{
+		{"all interfaces", Config{Listen: "0.0.0.0:0", ServerURL: "http://192.0.2.10:8080"}, []probe{{"no token", false, "", 404}}},
+		{"token", Config{Listen: "0.0.0.0:0", ServerURL: "http://192.0.2.10:8080", MetricsToken: "s3cret"}, []probe{
 			{"no token", false, "", 401},
 			{"wrong token", false, "s3cre", 401},
 			{"right token", false, "s3cret", 200},

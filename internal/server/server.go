@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -110,7 +111,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}()
 	if s.cfg.ServerURL == "" {
-		s.cfg.ServerURL = "http://" + ln.Addr().String()
+		if s.cfg.ServerURL, err = defaultServerURL(ln.Addr()); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.MetricsListen != "" {
 		var mln net.Listener
@@ -177,8 +180,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.log.Info("metrics listening", "addr", s.metricsLn.Addr().String())
 	}
 	absDir, _ := filepath.Abs(cfg.DataDir)
+	if err := recordURL(cfg.DataDir, s.cfg.ServerURL); err != nil {
+		s.log.Warn("recording the server URL for admin commands", "err", err)
+	}
 	s.log.Info("postern listening", "addr", ln.Addr().String(), "server_url", s.cfg.ServerURL,
 		"data_dir", absDir, "database", st.Backend(), "metrics_on_main_port", s.metricsMode())
+	s.log.Info("admin console at "+strings.TrimRight(s.cfg.ServerURL, "/")+"/admin/; sign in with the link that "+
+		"'postern admin login-link --data-dir "+absDir+"' prints (it creates the first owner if there is none)")
 	return s, nil
 }
 
