@@ -185,8 +185,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.log.Info("postern listening", "addr", ln.Addr().String(), "server_url", s.cfg.ServerURL,
 		"data_dir", absDir, "database", st.Backend(), "metrics_on_main_port", s.metricsMode())
-	s.log.Info("admin console at " + strings.TrimRight(s.cfg.ServerURL, "/") + "/admin/; sign in with the link that " +
-		"'postern admin login-link --data-dir " + absDir + "' prints (it creates the first owner if there is none)")
+	s.log.Info("admin console", "url", strings.TrimRight(s.cfg.ServerURL, "/")+"/admin/",
+		"next_step", "run 'postern admin login-link --data-dir "+absDir+"' for a sign-in link (it creates the first owner if there is none)")
 	return s, nil
 }
 
