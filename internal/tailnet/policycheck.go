@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,12 +21,20 @@ const (
 	DefaultPolicyCheckTimeout = 10 * time.Second
 )
 
-// policyChecks holds the per-user slots of PolicyCheck.
+// policyChecks holds the slots of PolicyCheck: one per user, and at most
+// limit in all, so that many accounts cannot stack work either.
 type policyChecks struct {
 	timeout atomic.Int64 // nanoseconds; 0 means DefaultPolicyCheckTimeout
+	limit   atomic.Int64 // checks at once across users; 0 means GOMAXPROCS
 
 	mu      sync.Mutex
 	running map[string]bool // guarded by mu; users with a check in progress
+}
+
+// SetPolicyCheckLimit sets how many policy checks may run at once across
+// all users; 0 restores the default, one per CPU.
+func (s *Service) SetPolicyCheckLimit(n int) {
+	s.checks.limit.Store(int64(n))
 }
 
 // SetPolicyCheckTimeout sets how long PolicyCheck waits; 0 restores
@@ -43,8 +52,11 @@ func (s *Service) SetPolicyCheckTimeout(d time.Duration) {
 // fn must not touch the caller's response: it may still run after
 // PolicyCheck returned.
 func (s *Service) PolicyCheck(ctx context.Context, userID string, fn func(ctx context.Context) error) error {
-	if !s.checks.acquire(userID) {
+	switch s.checks.acquire(userID) {
+	case slotMine:
 		return postern.Errorf(postern.EBUSY, "a policy check of yours is still running; wait for it to finish, then try again")
+	case slotFull:
+		return postern.Errorf(postern.EBUSY, "the server is busy checking other policies; try again in a few seconds")
 	}
 	timeout := time.Duration(s.checks.timeout.Load())
 	if timeout <= 0 {
@@ -77,17 +89,31 @@ func (s *Service) PolicyCheck(ctx context.Context, userID string, fn func(ctx co
 	return fmt.Errorf("checking the policy: %w", ctx.Err())
 }
 
-func (c *policyChecks) acquire(userID string) bool {
+// Outcomes of acquire.
+const (
+	slotTaken = iota // the caller holds a slot now
+	slotMine         // the user already has a check running
+	slotFull         // every slot is in use
+)
+
+func (c *policyChecks) acquire(userID string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.running[userID] {
-		return false
+		return slotMine
+	}
+	limit := int(c.limit.Load())
+	if limit <= 0 {
+		limit = runtime.GOMAXPROCS(0)
+	}
+	if len(c.running) >= limit {
+		return slotFull
 	}
 	if c.running == nil {
 		c.running = map[string]bool{}
 	}
 	c.running[userID] = true
-	return true
+	return slotTaken
 }
 
 func (c *policyChecks) release(userID string) {

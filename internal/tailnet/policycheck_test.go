@@ -3,6 +3,7 @@ package tailnet_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,4 +77,38 @@ func TestCompilePolicyRefusesHugeOrDeepText(t *testing.T) {
 			t.Errorf("got %v, want no nesting error", err)
 		}
 	})
+}
+
+// TestPolicyCheckServerWideLimit: many accounts cannot stack checks
+// either; beyond the server-wide limit a check is EBUSY without running.
+func TestPolicyCheckServerWideLimit(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := context.Background()
+	f.svc.SetPolicyCheckLimit(2)
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for _, u := range []string{"u1", "u2"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.svc.PolicyCheck(ctx, u, func(context.Context) error {
+				started <- struct{}{}
+				<-release
+				return nil
+			})
+		}()
+	}
+	<-started
+	<-started
+	ran := false
+	err := f.svc.PolicyCheck(ctx, "u3", func(context.Context) error { ran = true; return nil })
+	if postern.ErrorCode(err) != postern.EBUSY || ran || !strings.Contains(err.Error(), "busy checking other policies") {
+		t.Errorf("a third user's check while two run: got %v (ran %v), want EBUSY without running", err, ran)
+	}
+	close(release)
+	wg.Wait()
+	if err := f.svc.PolicyCheck(ctx, "u3", func(context.Context) error { return nil }); err != nil {
+		t.Errorf("after the two ended: got %v, want the check to run", err)
+	}
 }
