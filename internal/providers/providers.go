@@ -10,6 +10,7 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/integrations"
 	"github.com/postern/postern/internal/integrations/falcon"
+	"github.com/postern/postern/internal/integrations/feed"
 	"github.com/postern/postern/internal/integrations/fleet"
 	"github.com/postern/postern/internal/integrations/huntress"
 	"github.com/postern/postern/internal/integrations/intune"
@@ -32,6 +33,7 @@ func All() []integrations.Provider {
 		jamfpro.Provider(),
 		kolide.Provider(),
 		huntress.Provider(),
+		feed.Provider(),
 	}
 }
 
