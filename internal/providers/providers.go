@@ -65,3 +65,50 @@ func Catalog() *posture.Catalog {
 	}
 	return c
 }
+
+// CatalogFor returns the catalogue a tailnet's policy is checked against
+// when it is saved: Catalog, plus a namespace for each of the tailnet's
+// integrations ins whose provider's vendor declares its attributes
+// (Declared), named by its tenantId. That namespace is closed, with the
+// declared names and types, once a sync has stored a schema, and open
+// (any name, any kind) before. A namespace that another already holds is
+// left out: the registered providers' and the built-in ones win, as
+// creating an integration refuses such a name anyway.
+func CatalogFor(ins []postern.Integration) (*posture.Catalog, error) {
+	var ns []posture.Namespace
+	taken := map[string]bool{}
+	for _, n := range posture.Builtin() {
+		taken[n.Name] = true
+	}
+	for _, p := range All() {
+		for _, n := range p.Namespaces {
+			taken[n.Name] = true
+		}
+		ns = append(ns, p.Namespaces...)
+	}
+	for _, in := range ins {
+		p, err := Lookup(in.Provider)
+		if err != nil || p.Declared == nil || taken[in.TenantID] {
+			continue
+		}
+		n, err := p.Declared(in.TenantID, in.Status.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("the attribute namespace of integration %s: %w", in.ID, err)
+		}
+		taken[n.Name] = true
+		ns = append(ns, n)
+	}
+	return posture.NewCatalog(ns...)
+}
+
+// NamespaceTaken reports whether name is a namespace the built-in
+// catalogue or a registered provider already writes, which a provider
+// whose vendor declares its attributes may not use.
+func NamespaceTaken(name string) bool {
+	for _, n := range Catalog().Namespaces() {
+		if n.Name == name {
+			return true
+		}
+	}
+	return false
+}
