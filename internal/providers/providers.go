@@ -101,6 +101,27 @@ func CatalogFor(ins []postern.Integration) (*posture.Catalog, error) {
 	return posture.NewCatalog(ns...)
 }
 
+// CatalogWithOpen returns Catalog plus an open namespace (any name, any
+// kind) for each of names: what `postern policy check --namespace`
+// declares for a custom feed's namespace, as a server does before the
+// feed's first sync. A name Catalog already has is an error.
+func CatalogWithOpen(names ...string) (*posture.Catalog, error) {
+	var ns []posture.Namespace
+	for _, p := range All() {
+		ns = append(ns, p.Namespaces...)
+	}
+	for _, name := range names {
+		if NamespaceTaken(name) {
+			return nil, fmt.Errorf("namespace %q is already Postern's or a provider's", name)
+		}
+		if name == "" || strings.ContainsAny(name, ": ") {
+			return nil, fmt.Errorf("namespace %q: want a name without a colon, such as acme", name)
+		}
+		ns = append(ns, posture.Namespace{Name: name, Open: true, Doc: "Declared on the command line."})
+	}
+	return posture.NewCatalog(ns...)
+}
+
 // NamespaceTaken reports whether name is a namespace the built-in
 // catalogue or a registered provider already writes, which a provider
 // whose vendor declares its attributes may not use.
