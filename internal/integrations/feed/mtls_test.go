@@ -94,3 +94,17 @@ func TestNewMTLSKeyOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestNewMTLSWithoutLineBreaks: a certificate and key pasted into the
+// console's password field lose their line breaks; they still work.
+func TestNewMTLSWithoutLineBreaks(t *testing.T) {
+	srv, secret := newMTLS(t)
+	flat := strings.NewReplacer("\r", "", "\n", "").Replace(secret)
+	c, err := New(integrations.Config{BaseURL: srv.URL(), TenantID: "acme", Secret: flat, HTTP: srv.Client(), Retry: quick})
+	if err != nil {
+		t.Fatalf("New with a flattened PEM: %v", err)
+	}
+	if recs, err := c.Fetch(context.Background()); err != nil || len(recs) != 25 {
+		t.Errorf("Fetch: got %d records, %v; want 25", len(recs), err)
+	}
+}
