@@ -20,10 +20,22 @@ type providerForm struct {
 	SyncAvailable bool
 }
 
-// Attrs lists the attributes the provider writes, for the page.
+// Attrs lists the attributes the provider writes, for the page. For a
+// provider whose vendor declares them, they are what the connected
+// integration's last successful sync declared, or {namespace}:{name}.
 func (f providerForm) Attrs() []posture.Attr {
 	var out []posture.Attr
-	for _, ns := range f.P.Namespaces {
+	spaces := f.P.Namespaces
+	if f.P.Declared != nil {
+		name, schema := "{namespace}", ""
+		if f.Connected != nil {
+			name, schema = f.Connected.TenantID, f.Connected.Status.Schema
+		}
+		if ns, err := f.P.Declared(name, schema); err == nil {
+			spaces = append(spaces, ns)
+		}
+	}
+	for _, ns := range spaces {
 		out = append(out, ns.Attrs...)
 		if ns.Open {
 			out = append(out, posture.Attr{Name: ns.Name + ":{name}", Kind: ns.OpenKind, Doc: ns.Doc})
