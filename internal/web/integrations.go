@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/integrations"
@@ -94,9 +95,17 @@ func (c *Console) integrations(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	c.render(w, r, s, "integrations", "Device management", struct {
 		Providers          []providerForm
-		MACProviders       []string
+		MACProviders       string
 		IdentityCollection bool
-	}{forms, macProviders, t.Settings.PostureIdentityCollectionOn})
+	}{forms, joinAnd(macProviders), t.Settings.PostureIdentityCollectionOn})
+}
+
+// joinAnd joins names as a sentence does: "A", "A and B", "A, B and C".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // formConfig reads an integration form. An empty secret keeps the stored

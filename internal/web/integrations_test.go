@@ -96,7 +96,7 @@ func TestIntegrationsPageFromDescriptors(t *testing.T) {
 		`<td class="mono">sentinelOne:operationalState</td><td>string</td><td><span class="mono">na</span>`,
 		`<td class="mono">fleetPolicy:{name}</td><td>bool</td>`,
 		`<td class="mono">falcon:ztaScore</td><td>number</td>`,
-		`and, for CrowdStrike Falcon, MAC addresses`,
+		`and, for CrowdStrike Falcon and Custom feed, MAC addresses`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %s", want)
