@@ -3,11 +3,14 @@ package sync_test
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/postern/postern"
 	fakefeed "github.com/postern/postern/internal/fakes/feed"
+	"github.com/postern/postern/internal/policy"
+	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/store/storetest"
 	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
@@ -24,8 +27,10 @@ func TestDefaultSourceFeed(t *testing.T) {
 	tn := storetest.NewTailnet(t, st)
 	svc := tailnet.New(st, slog.New(slog.DiscardHandler), nil)
 	devs := []postern.Device{
-		{TailnetID: tn.ID, Name: "a", Hostname: "a", PostureIdentity: postern.PostureIdentity{SerialNumbers: []string{"C02XSERIAL1"}}},
-		{TailnetID: tn.ID, Name: "b", Hostname: "b", PostureIdentity: postern.PostureIdentity{HardwareAddrs: []string{"aa:bb:cc:dd:ee:02"}}},
+		{TailnetID: tn.ID, Name: "a", Hostname: "a", Authorized: true, IPv4: netip.MustParseAddr("100.64.0.1"),
+			PostureIdentity: postern.PostureIdentity{SerialNumbers: []string{"C02XSERIAL1"}}},
+		{TailnetID: tn.ID, Name: "b", Hostname: "b", Authorized: true, IPv4: netip.MustParseAddr("100.64.0.2"),
+			PostureIdentity: postern.PostureIdentity{HardwareAddrs: []string{"aa:bb:cc:dd:ee:02"}}},
 	}
 	for i := range devs {
 		if err := st.CreateDevice(ctx, &devs[i]); err != nil {
@@ -90,6 +95,26 @@ func TestDefaultSourceFeed(t *testing.T) {
 	}
 	if _, err := svc.SetPolicy(ctx, admin, tn.ID, pol("acme:unknown IS SET"), saved.ETag); postern.ErrorCode(err) != postern.EINVALID {
 		t.Errorf("a policy on an undeclared attribute: got %v, want EINVALID", err)
+	}
+	// The policy in force, read leniently as the control server does,
+	// admits the encrypted device and not the other.
+	p, err := policy.Parse([]byte(saved.Text), providers.Catalog().Lenient())
+	if err != nil {
+		t.Fatalf("parsing the policy in force leniently: %v", err)
+	}
+	users, nodes, err := tailnet.PolicyInputs(ctx, st, tn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := policy.Compile(p, users, nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := compiled.Check(devs[0].ID, devs[1].IPv4, 6, 22); !d.Allowed {
+		t.Errorf("the device with acme:diskEncrypted true: got %+v, want allowed", d)
+	}
+	if d := compiled.Check(devs[1].ID, devs[0].IPv4, 6, 22); d.Allowed {
+		t.Errorf("the device with acme:diskEncrypted false: got %+v, want denied", d)
 	}
 
 	// The feed now breaks its schema: nothing stored changes.
