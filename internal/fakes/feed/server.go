@@ -94,12 +94,11 @@ func newServer(token string) *Server {
 		pageSize: DefaultPageSize,
 		schema:   map[string]Attr{},
 		devices: records.New(func(d *Device) *string { return &d.ID }, func(d *Device, exists func(string) bool) {
-			for d.ID == "" || d.ID == "?" {
-				d.ID = "dev-" + pad(next)
-				next++
-				if exists(d.ID) {
-					d.ID = "?"
+			for d.ID == "" {
+				if id := "dev-" + pad(next); !exists(id) {
+					d.ID = id
 				}
+				next++
 			}
 		}),
 	}
