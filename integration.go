@@ -27,4 +27,8 @@ type IntegrationStatus struct {
 	PossibleMatchedCount int           // tailnet devices with identifiers to match on
 	PausedUntil          time.Time     // syncs paused after an auth failure; zero if not
 	LastDuration         time.Duration // how long the last attempt took
+	// Schema is the attribute schema the vendor declared at the last
+	// successful sync, as its provider encodes it; only a custom feed
+	// declares one, and "" means none yet.
+	Schema string
 }

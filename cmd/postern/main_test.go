@@ -98,6 +98,18 @@ func TestPolicyCommands(t *testing.T) {
 	if _, _, err := runCmd(t, "policy", "check", typo); err == nil || !strings.Contains(err.Error(), typo+`:3:20: posture:m: "fleet:presnt": unknown attribute fleet:presnt (did you mean fleet:present?)`) {
 		t.Errorf("check typo: got %v, want %s:3:20: ... did you mean fleet:present?", err, typo)
 	}
+	// A custom feed's namespace is unknown offline unless --namespace
+	// declares it, open (any name, any type); it may not be a provider's.
+	feedPolicy := write("feed.hujson", "{\n  \"postures\": {\n    \"posture:m\": [\"acme:diskEncrypted == true\", \"globex:tier == 'gold'\"],\n  },\n}\n")
+	if _, _, err := runCmd(t, "policy", "check", feedPolicy); err == nil || !strings.Contains(err.Error(), feedPolicy+":3:20:") || !strings.Contains(err.Error(), "acme") {
+		t.Errorf("check feed without --namespace: got %v, want %s:3:20 naming acme", err, feedPolicy)
+	}
+	if out, _, err := runCmd(t, "policy", "check", "--namespace", "acme", "--namespace", "globex", feedPolicy); err != nil || !strings.Contains(out, "ok") {
+		t.Errorf("check feed with --namespace acme --namespace globex: got %q, %v; want ok", out, err)
+	}
+	if _, _, err := runCmd(t, "policy", "check", "--namespace", "fleet", feedPolicy); err == nil || !strings.Contains(err.Error(), `--namespace: namespace "fleet" is already Postern's or a provider's`) {
+		t.Errorf("check with --namespace fleet: got %v, want it refused", err)
+	}
 	if _, _, err := runCmd(t, "policy", "test", good); err != nil {
 		t.Errorf("test good: got %v", err)
 	}

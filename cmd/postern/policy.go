@@ -16,17 +16,26 @@ func policyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("usage: postern policy check|test|filters FILE (see 'postern -h')")
 	}
 	sub, args := args[0], args[1:]
-	synopsis := "policy " + sub + " FILE [--topology TOPOLOGY.json]"
+	synopsis := "policy " + sub + " FILE [--topology TOPOLOGY.json] [--namespace NAME]..."
 	topoHelp := "optional: run the tests against this topology instead of one invented from the policy"
 	if sub == "filters" {
-		synopsis = "policy filters FILE --topology TOPOLOGY.json"
+		synopsis = "policy filters FILE --topology TOPOLOGY.json [--namespace NAME]..."
 		topoHelp = "required: the users and nodes to compile the filters for"
 	}
 	fs := newFlagSet("policy "+sub, synopsis, stderr)
 	topo := fs.String("topology", "", topoHelp+" (JSON, format in docs/policy-cli.md)")
+	var open []string
+	fs.Func("namespace", "repeatable: an attribute namespace an integration declares (its tenantId), taken as open (any name, any type)", func(s string) error {
+		open = append(open, s)
+		return nil
+	})
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	cat, err := providers.CatalogWithOpen(open...)
+	if err != nil {
+		return fmt.Errorf("--namespace: %w", err)
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -48,12 +57,12 @@ func policyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	switch sub {
 	case "check":
-		if err := policy.CheckFile(file, text, providers.Catalog()); err != nil {
+		if err := policy.CheckFile(file, text, cat); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", file)
 	case "test":
-		if err := policy.TestFile(file, text, providers.Catalog(), topology); err != nil {
+		if err := policy.TestFile(file, text, cat, topology); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: ok, tests pass\n", file)
@@ -61,7 +70,7 @@ func policyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if topology == nil {
 			return fmt.Errorf("policy filters needs --topology TOPOLOGY.json")
 		}
-		p, err := policy.Parse(text, providers.Catalog())
+		p, err := policy.Parse(text, cat)
 		if err != nil {
 			return fmt.Errorf("%s:%w", file, err)
 		}

@@ -37,6 +37,15 @@ type Source interface {
 	Fetch(ctx context.Context) ([]Record, error)
 }
 
+// Declarer is a Source whose vendor declares the attributes it writes
+// (the custom feed). After a successful Fetch, Schema returns that
+// declaration encoded for storage with the integration's status, for the
+// provider's Declared to read back.
+type Declarer interface {
+	Source
+	Schema() string
+}
+
 // Config is what every vendor client is built from.
 type Config struct {
 	// BaseURL is the vendor API's base URL, resolved from the

@@ -39,6 +39,18 @@ type Provider struct {
 	// provider writes, with its type and values.
 	Namespaces []posture.Namespace
 
+	// Declared, if set, marks a provider whose attributes are declared by
+	// the vendor at each sync rather than fixed (the custom feed): they go
+	// under the namespace the integration's tenantId names, which must
+	// not be another's. Declared returns that namespace's catalogue from
+	// the tenantId and the schema stored after the last successful sync
+	// (IntegrationStatus.Schema, from Declarer); "" means none yet.
+	Declared func(tenantID, schema string) (posture.Namespace, error)
+	// Validate, if set, checks an integration's configuration when it is
+	// created or updated, beyond the required fields (BaseURL is already
+	// resolved). Its errors are EINVALID.
+	Validate func(Config) error
+
 	// New returns the vendor client for an integration's configuration.
 	New func(Config) (Source, error)
 }

@@ -32,6 +32,13 @@ func AttributesMarkdown() []byte {
 		}
 	}
 	fmt.Fprintf(&b, "type. Open namespaces (%s) take any name.\n", strings.Join(open, ", "))
+	for _, p := range All() {
+		if p.Declared != nil {
+			fmt.Fprintf(&b, "\nA %s (provider `%s`) adds a namespace of its own, named by its integration's `tenantId`,\n", strings.ToLower(p.Label), p.ID)
+			b.WriteString("with the attributes and types its schema declares; it is open (any name) until its first\n")
+			b.WriteString("successful sync, and is not listed here.\n")
+		}
+	}
 	for _, ns := range Catalog().Namespaces() {
 		fmt.Fprintf(&b, "\n## `%s:`", ns.Name)
 		if p, ok := owner[ns.Name]; ok {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/postern/postern/internal/posture"
 )
 
 // vendorFree reports whether the non-test Go code in dir (module
@@ -26,12 +28,18 @@ func vendorFree(dir string) bool {
 
 // vendorWords are the names that give a provider away: its id, the words
 // of its label and its attribute namespaces, lower-cased.
+// A built-in namespace's name is Postern's own word, even in a label
+// ("Custom feed").
 func vendorWords() []string {
+	builtin := map[string]bool{}
+	for _, ns := range posture.Builtin() {
+		builtin[ns.Name] = true
+	}
 	var words []string
 	for _, p := range All() {
 		words = append(words, strings.ToLower(p.ID))
 		for _, w := range strings.Fields(p.Label) {
-			if len(w) > 3 {
+			if len(w) > 3 && !builtin[strings.ToLower(w)] {
 				words = append(words, strings.ToLower(w))
 			}
 		}

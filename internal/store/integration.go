@@ -47,11 +47,11 @@ func (q *queries) CreateIntegration(ctx context.Context, in *postern.Integration
 	s := &in.Status
 	_, err = q.exec(ctx, `INSERT INTO integrations (id, tailnet_id, provider, cloud_id, client_id, tenant_id,
 		client_secret_sealed, config_updated, last_sync, last_attempt, last_error, provider_host_count,
-		matched_count, possible_matched_count, paused_until, last_duration, last_warning)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		matched_count, possible_matched_count, paused_until, last_duration, last_warning, declared_schema)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.ID, in.TailnetID, in.Provider, in.CloudID, in.ClientID, in.TenantID,
 		sealed, toNanos(in.ConfigUpdated), toNanos(s.LastSync), toNanos(s.LastAttempt), s.Error, s.ProviderHostCount,
-		s.MatchedCount, s.PossibleMatchedCount, toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning)
+		s.MatchedCount, s.PossibleMatchedCount, toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, s.Schema)
 	if err != nil {
 		return q.integrationWriteError(err, in, "create")
 	}
@@ -74,7 +74,7 @@ func (q *queries) integrationWriteError(err error, in *postern.Integration, op s
 
 const integrationColumns = `id, tailnet_id, provider, cloud_id, client_id, tenant_id,
 	client_secret_sealed, config_updated, last_sync, last_attempt, last_error, provider_host_count,
-	matched_count, possible_matched_count, paused_until, last_duration, last_warning`
+	matched_count, possible_matched_count, paused_until, last_duration, last_warning, declared_schema`
 
 func (q *queries) scanIntegration(row interface{ Scan(...any) error }) (postern.Integration, error) {
 	var (
@@ -85,7 +85,7 @@ func (q *queries) scanIntegration(row interface{ Scan(...any) error }) (postern.
 	s := &in.Status
 	err := row.Scan(&in.ID, &in.TailnetID, &in.Provider, &in.CloudID, &in.ClientID, &in.TenantID,
 		&sealed, &updated, &lastSync, &lastAttempt, &s.Error, &s.ProviderHostCount,
-		&s.MatchedCount, &s.PossibleMatchedCount, &paused, &duration, &s.Warning)
+		&s.MatchedCount, &s.PossibleMatchedCount, &paused, &duration, &s.Warning, &s.Schema)
 	if err != nil {
 		return in, err
 	}
@@ -127,11 +127,11 @@ func (q *queries) UpdateIntegration(ctx context.Context, in *postern.Integration
 	err = q.execOne(ctx, notFound("integration %q not found", in.ID), `UPDATE integrations SET provider = ?, cloud_id = ?,
 		client_id = ?, tenant_id = ?, client_secret_sealed = ?, config_updated = ?, last_sync = ?, last_attempt = ?,
 		last_error = ?, provider_host_count = ?, matched_count = ?, possible_matched_count = ?, paused_until = ?,
-		last_duration = ?, last_warning = ?
+		last_duration = ?, last_warning = ?, declared_schema = ?
 		WHERE id = ?`,
 		in.Provider, in.CloudID, in.ClientID, in.TenantID, sealed, toNanos(in.ConfigUpdated), toNanos(s.LastSync),
 		toNanos(s.LastAttempt), s.Error, s.ProviderHostCount, s.MatchedCount, s.PossibleMatchedCount,
-		toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, in.ID)
+		toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, s.Schema, in.ID)
 	if err != nil && !postern.IsNotFound(err) {
 		return q.integrationWriteError(err, in, "update")
 	}
@@ -141,10 +141,10 @@ func (q *queries) UpdateIntegration(ctx context.Context, in *postern.Integration
 func (q *queries) UpdateIntegrationStatus(ctx context.Context, id string, s postern.IntegrationStatus) error {
 	err := q.execOneFast(ctx, notFound("integration %q not found", id), `UPDATE integrations SET last_sync = ?, last_attempt = ?,
 		last_error = ?, provider_host_count = ?, matched_count = ?, possible_matched_count = ?, paused_until = ?,
-		last_duration = ?, last_warning = ?
+		last_duration = ?, last_warning = ?, declared_schema = ?
 		WHERE id = ?`,
 		toNanos(s.LastSync), toNanos(s.LastAttempt), s.Error, s.ProviderHostCount, s.MatchedCount, s.PossibleMatchedCount,
-		toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, id)
+		toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, s.Schema, id)
 	if err != nil && !postern.IsNotFound(err) {
 		return fmt.Errorf("update status of integration %s: %w", id, err)
 	}

@@ -41,6 +41,7 @@ func TestIntegration(t *testing.T) {
 		status := postern.IntegrationStatus{
 			LastSync: at(2, 1), LastAttempt: at(2, 2), Error: "boom", Warning: "2 device(s) matched more than one record", ProviderHostCount: 10,
 			MatchedCount: 7, PossibleMatchedCount: 9, PausedUntil: at(3, 0), LastDuration: 1500 * time.Millisecond,
+			Schema: `{"attributes":{"diskEncrypted":{"type":"bool"}}}`,
 		}
 		if err := s.UpdateIntegrationStatus(ctx, in.ID, status); err != nil {
 			t.Fatal(err)

@@ -159,6 +159,11 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 	rep.Status.PossibleMatchedCount = res.PossibleMatchedCount
 	rep.Status.Error = ""
 	rep.Status.Warning = conflictNote(in.Provider, res.Conflicts, names)
+	if d, ok := src.(integrations.Declarer); ok {
+		// What the vendor declared becomes its namespace's catalogue
+		// for the policy checks of the next save.
+		rep.Status.Schema = d.Schema()
+	}
 	return rep, nil
 }
 

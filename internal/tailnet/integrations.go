@@ -35,10 +35,38 @@ func validateIntegration(in *postern.Integration) (integrations.Provider, error)
 			return p, postern.Errorf(postern.EINVALID, "%s is required for %s (the %s)", f.name, p.ID, f.field.Label)
 		}
 	}
-	if _, err := integrations.BaseURL(p, in.CloudID); err != nil {
+	base, err := integrations.BaseURL(p, in.CloudID)
+	if err != nil {
 		return p, postern.Errorf(postern.EINVALID, "cloudId: %v", err)
 	}
+	if p.Declared != nil && providers.NamespaceTaken(in.TenantID) {
+		return p, postern.Errorf(postern.EINVALID, "tenantId: the attribute namespace %q is already Postern's or another provider's; choose another", in.TenantID)
+	}
+	if p.Validate != nil {
+		cfg := integrations.Config{BaseURL: base, ClientID: in.ClientID, TenantID: in.TenantID, Secret: in.ClientSecret}
+		if err := p.Validate(cfg); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
+}
+
+// declaredNamespaceConflict returns an ECONFLICT error if in writes under
+// a namespace its tenantId names and another of the tailnet's
+// integrations in all already writes under it.
+func declaredNamespaceConflict(p integrations.Provider, in postern.Integration, all []postern.Integration) error {
+	if p.Declared == nil {
+		return nil
+	}
+	for _, o := range all {
+		if o.ID == in.ID || o.TenantID != in.TenantID {
+			continue
+		}
+		if op, err := providers.Lookup(o.Provider); err == nil && op.Declared != nil {
+			return postern.Errorf(postern.ECONFLICT, "integration %s already writes the attribute namespace %q", o.ID, in.TenantID)
+		}
+	}
+	return nil
 }
 
 // integrationSummary is what the audit log records: never the secret.
@@ -51,10 +79,11 @@ func integrationSummary(in postern.Integration) map[string]string {
 func (s *Service) CreateIntegration(ctx context.Context, ac audit.Context, tailnetID, provider string, c IntegrationConfig) (postern.Integration, error) {
 	in := postern.Integration{TailnetID: tailnetID, Provider: provider, ConfigUpdated: s.now().UTC()}
 	applyConfig(&in, c)
-	if _, err := validateIntegration(&in); err != nil {
+	p, err := validateIntegration(&in)
+	if err != nil {
 		return in, err
 	}
-	err := s.store.InTx(ctx, func(q store.Queries) error {
+	err = s.store.InTx(ctx, func(q store.Queries) error {
 		all, err := q.Integrations(ctx, tailnetID)
 		if err != nil {
 			return err
@@ -63,6 +92,9 @@ func (s *Service) CreateIntegration(ctx context.Context, ac audit.Context, tailn
 			if o.Provider == provider {
 				return postern.Errorf(postern.ECONFLICT, "there is already a %s integration (%s); only one integration for each provider", provider, o.ID)
 			}
+		}
+		if err := declaredNamespaceConflict(p, in, all); err != nil {
+			return err
 		}
 		if err := q.CreateIntegration(ctx, &in); err != nil {
 			return err
@@ -136,6 +168,13 @@ func (s *Service) UpdateIntegration(ctx context.Context, ac audit.Context, tailn
 		applyConfig(&in, c)
 		p, err := validateIntegration(&in)
 		if err != nil {
+			return err
+		}
+		all, err := q.Integrations(ctx, tailnetID)
+		if err != nil {
+			return err
+		}
+		if err := declaredNamespaceConflict(p, in, all); err != nil {
 			return err
 		}
 		if c.ClientSecret == nil {

@@ -109,7 +109,15 @@ func CompilePolicy(ctx context.Context, q store.Queries, tailnetID, text string)
 	if err := CheckPolicyText(text); err != nil {
 		return nil, err
 	}
-	p, err := policy.Parse([]byte(text), providers.Catalog())
+	ins, err := q.Integrations(ctx, tailnetID)
+	if err != nil {
+		return nil, fmt.Errorf("reading posture integrations: %w", err)
+	}
+	cat, err := providers.CatalogFor(ins)
+	if err != nil {
+		return nil, fmt.Errorf("building the attribute catalogue: %w", err)
+	}
+	p, err := policy.Parse([]byte(text), cat)
 	if err != nil {
 		return nil, policyErr(err)
 	}

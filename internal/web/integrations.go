@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/integrations"
@@ -20,10 +21,22 @@ type providerForm struct {
 	SyncAvailable bool
 }
 
-// Attrs lists the attributes the provider writes, for the page.
+// Attrs lists the attributes the provider writes, for the page. For a
+// provider whose vendor declares them, they are what the connected
+// integration's last successful sync declared, or {namespace}:{name}.
 func (f providerForm) Attrs() []posture.Attr {
 	var out []posture.Attr
-	for _, ns := range f.P.Namespaces {
+	spaces := f.P.Namespaces
+	if f.P.Declared != nil {
+		name, schema := "{namespace}", ""
+		if f.Connected != nil {
+			name, schema = f.Connected.TenantID, f.Connected.Status.Schema
+		}
+		if ns, err := f.P.Declared(name, schema); err == nil {
+			spaces = append(spaces, ns)
+		}
+	}
+	for _, ns := range spaces {
 		out = append(out, ns.Attrs...)
 		if ns.Open {
 			out = append(out, posture.Attr{Name: ns.Name + ":{name}", Kind: ns.OpenKind, Doc: ns.Doc})
@@ -82,9 +95,17 @@ func (c *Console) integrations(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	c.render(w, r, s, "integrations", "Device management", struct {
 		Providers          []providerForm
-		MACProviders       []string
+		MACProviders       string
 		IdentityCollection bool
-	}{forms, macProviders, t.Settings.PostureIdentityCollectionOn})
+	}{forms, joinAnd(macProviders), t.Settings.PostureIdentityCollectionOn})
+}
+
+// joinAnd joins names as a sentence does: "A", "A and B", "A, B and C".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // formConfig reads an integration form. An empty secret keeps the stored

@@ -96,7 +96,7 @@ func TestIntegrationsPageFromDescriptors(t *testing.T) {
 		`<td class="mono">sentinelOne:operationalState</td><td>string</td><td><span class="mono">na</span>`,
 		`<td class="mono">fleetPolicy:{name}</td><td>bool</td>`,
 		`<td class="mono">falcon:ztaScore</td><td>number</td>`,
-		`and, for CrowdStrike Falcon, MAC addresses`,
+		`and, for CrowdStrike Falcon and Custom feed, MAC addresses`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %s", want)
@@ -112,5 +112,45 @@ func TestIntegrationsPageFromDescriptors(t *testing.T) {
 	}
 	if intune := section("intune"); !strings.Contains(intune, `<label>Directory (tenant) ID <input name="tenantId"`) {
 		t.Errorf("Intune's form lacks its tenant id:\n%s", intune)
+	}
+}
+
+// A custom feed's form labels its namespace and its secret plainly, and
+// lists the attributes its last sync declared under the namespace.
+func TestIntegrationsPageDeclaredAttributes(t *testing.T) {
+	s := newSignedIn(t)
+	section := func() string {
+		page := html.UnescapeString(s.get("/admin/integrations"))
+		_, rest, _ := strings.Cut(page, `id="provider-feed"`)
+		sec, _, _ := strings.Cut(rest, "</section>")
+		return sec
+	}
+	sec := section()
+	for _, want := range []string{
+		`<label>Feed URL <input name="cloudId"`,
+		`<label>Attribute namespace <input name="tenantId"`,
+		`<label>Bearer token or client certificate and key <input type="password" name="clientSecret"`,
+		`<td class="mono">{namespace}:{name}</td>`,
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("the custom feed's section lacks %s:\n%s", want, sec)
+		}
+	}
+	in := postern.Integration{TailnetID: s.tn.ID, Provider: "feed", CloudID: "https://inventory.example.com", TenantID: "acme", ClientSecret: "tok"}
+	if err := s.svc.Store().CreateIntegration(ctx, &in); err != nil {
+		t.Fatal(err)
+	}
+	st := postern.IntegrationStatus{Schema: `{"attributes":{"diskEncrypted":{"type":"bool"},"tier":{"type":"string","values":["gold"]}}}`}
+	if err := s.svc.Store().UpdateIntegrationStatus(ctx, in.ID, st); err != nil {
+		t.Fatal(err)
+	}
+	sec = section()
+	for _, want := range []string{`<td class="mono">acme:diskEncrypted</td><td>bool</td>`, `<td class="mono">acme:tier</td><td>string</td><td><span class="mono">gold</span>`} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("after a sync, the section lacks %s:\n%s", want, sec)
+		}
+	}
+	if strings.Contains(sec, "{namespace}") {
+		t.Errorf("after a sync, the section still shows {namespace}:\n%s", sec)
 	}
 }
