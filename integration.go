@@ -13,7 +13,11 @@ type Integration struct {
 	TenantID      string
 	ClientSecret  string // plaintext in memory only; encrypted at rest, never returned by the API
 	ConfigUpdated time.Time
-	Status        IntegrationStatus
+	// SyncInterval is how often this integration syncs; zero means the
+	// server's default (serve --sync-interval). When set it is within
+	// MinSyncInterval and MaxSyncInterval.
+	SyncInterval time.Duration
+	Status       IntegrationStatus
 }
 
 // IntegrationStatus is the outcome of an integration's syncs.
@@ -27,4 +31,7 @@ type IntegrationStatus struct {
 	PossibleMatchedCount int           // tailnet devices with identifiers to match on
 	PausedUntil          time.Time     // syncs paused after an auth failure; zero if not
 	LastDuration         time.Duration // how long the last attempt took
+	// Unmatched is what the last successful sync could not pair; nil
+	// until a sync succeeds. A failed sync keeps the previous one.
+	Unmatched *MatchReport
 }
