@@ -159,7 +159,45 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 	rep.Status.PossibleMatchedCount = res.PossibleMatchedCount
 	rep.Status.Error = ""
 	rep.Status.Warning = conflictNote(in.Provider, res.Conflicts, names)
+	rep.Status.Unmatched = unmatched(records, devices, ids, res, p.MatchMAC)
 	return rep, nil
+}
+
+// unmatched lists, up to postern.MaxUnmatchedListed of each, the vendor
+// records no device matched and the devices no record matched; ids are
+// the devices' identities, in the same order.
+func unmatched(records []integrations.Record, devices []postern.Device, ids []integrations.Identity,
+	res integrations.Result, useMAC bool) *postern.MatchReport {
+	used := make(map[*integrations.Record]bool, len(res.Matches))
+	matched := make(map[int64]bool, len(res.Matches))
+	for _, m := range res.Matches {
+		used[m.Record] = true
+		matched[m.DeviceID] = true
+	}
+	r := &postern.MatchReport{Records: []postern.UnmatchedRecord{}, Devices: []postern.UnmatchedDevice{}}
+	for i := range records {
+		rec := &records[i]
+		if used[rec] {
+			continue
+		}
+		r.RecordCount++
+		if len(r.Records) < postern.MaxUnmatchedListed {
+			r.Records = append(r.Records, postern.UnmatchedRecord{VendorID: rec.VendorID, Hostname: rec.Hostname,
+				Serials: rec.Serials, MACs: rec.MACs})
+		}
+	}
+	for i := range devices {
+		d := &devices[i]
+		if matched[d.ID] {
+			continue
+		}
+		r.DeviceCount++
+		if len(r.Devices) < postern.MaxUnmatchedListed {
+			r.Devices = append(r.Devices, postern.UnmatchedDevice{NodeID: d.NodeID, Name: d.Name, Serials: ids[i].Serials,
+				NoIdentity: len(ids[i].Serials) == 0 && (!useMAC || len(ids[i].MACs) == 0)})
+		}
+	}
+	return r
 }
 
 // source builds the vendor client for in.
