@@ -303,22 +303,25 @@ func (e *Engine) start(ctx context.Context, id string) {
 			e.mu.Unlock()
 			// Sync logs its own failures, the vendor's secret redacted.
 			_, _ = e.Sync(ctx, id)
-			for _, w := range waiters {
-				close(w)
-			}
 			e.mu.Lock()
 			again := e.pending[id] && ctx.Err() == nil
 			delete(e.pending, id)
 			if !again {
 				delete(e.running, id)
-				e.mu.Unlock()
+			}
+			e.mu.Unlock()
+			// After the bookkeeping, so that a waiter asking Syncing
+			// sees this run over.
+			for _, w := range waiters {
+				close(w)
+			}
+			if !again {
 				select {
 				case e.wake <- struct{}{}:
 				default:
 				}
 				return
 			}
-			e.mu.Unlock()
 		}
 	}()
 }
