@@ -101,13 +101,15 @@ func redirect(w http.ResponseWriter, r *http.Request, path, flash string) {
 // templateFuncs are the helpers templates use.
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"when":         when,
-		"ago":          ago,
-		"join":         strings.Join,
-		"add":          func(a, b int) int { return a + b },
-		"percent":      func(a, b int) int { return percentOf(a, b) },
-		"providerName": providerName,
-		"dict":         dict,
+		"when":            when,
+		"ago":             ago,
+		"join":            strings.Join,
+		"add":             func(a, b int) int { return a + b },
+		"percent":         func(a, b int) int { return percentOf(a, b) },
+		"providerName":    providerName,
+		"intervalMinutes": intervalMinutes,
+		"deviceTotal":     deviceTotal,
+		"dict":            dict,
 	}
 }
 
