@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/integrations"
@@ -112,5 +113,35 @@ func TestIntegrationsPageFromDescriptors(t *testing.T) {
 	}
 	if intune := section("intune"); !strings.Contains(intune, `<label>Directory (tenant) ID <input name="tenantId"`) {
 		t.Errorf("Intune's form lacks its tenant id:\n%s", intune)
+	}
+}
+
+// The form's sync interval, in minutes, is stored; outside 1 to 1440
+// minutes it is refused with the bounds and nothing is stored.
+func TestIntegrationIntervalForm(t *testing.T) {
+	s := newSignedIn(t)
+	s.post("/admin/integrations", url.Values{"provider": {"fleet"}, "cloudId": {"https://fleet.invalid"}, "clientSecret": {"t"}, "syncIntervalMinutes": {"90"}})
+	ins, _ := s.svc.Store().Integrations(ctx, s.tn.ID)
+	if len(ins) != 1 || ins[0].SyncInterval != 90*time.Minute {
+		t.Fatalf("after connecting with 90 minutes: got %+v, want one integration syncing every 90m", ins)
+	}
+	id, before := ins[0].ID, ins[0]
+	if page := s.get("/admin/integrations"); !strings.Contains(page, `name="syncIntervalMinutes" min="1" max="1440" step="any" placeholder="server default" value="90"`) {
+		t.Errorf("the edit form does not show the interval 90")
+	}
+	for _, v := range []string{"0.5", "1441", "-5", "soon"} {
+		w := s.do("POST", "/admin/integrations/"+id, s.cookie, url.Values{"csrf": {s.token}, "provider": {"fleet"},
+			"cloudId": {"https://fleet.invalid"}, "syncIntervalMinutes": {v}})
+		body := html.UnescapeString(w.Body.String())
+		if w.Code != http.StatusBadRequest || !strings.Contains(body, "Updating the integration: the sync interval must be") {
+			t.Errorf("interval %q: got %d, want 400 naming the bounds; body %s", v, w.Code, body)
+		}
+		if got, _ := s.svc.Store().Integration(ctx, id); !reflect.DeepEqual(got, before) {
+			t.Errorf("integration after a refused interval %q: got %+v, want unchanged", v, got)
+		}
+	}
+	s.post("/admin/integrations/"+id, url.Values{"provider": {"fleet"}, "cloudId": {"https://fleet.invalid"}, "syncIntervalMinutes": {""}})
+	if got, _ := s.svc.Store().Integration(ctx, id); got.SyncInterval != 0 {
+		t.Errorf("after clearing the interval: got %v, want 0 (the server's default)", got.SyncInterval)
 	}
 }
