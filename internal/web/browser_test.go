@@ -130,6 +130,9 @@ func TestBrowserIntegrationSync(t *testing.T) {
 	if got, want := b.text(".flash"), "Connected Fleet: the first sync matched 2 of 3 devices."; got != want {
 		t.Errorf("after connecting: got %q, want %q", got, want)
 	}
+	if b.eval(`document.querySelector(".flash").classList.contains("warn")`) {
+		t.Errorf("the message about a successful first sync is shown as a warning")
+	}
 	if got := b.text("#provider-fleet .interval"); got != "every 5 min" {
 		t.Errorf("sync interval: got %q, want every 5 min", got)
 	}
@@ -213,6 +216,9 @@ func TestBrowserIntegrationFirstSyncFails(t *testing.T) {
 	if strings.Contains(flash, "Connected") || !strings.HasPrefix(flash, "Added Fleet, but its first sync failed. Paused until ") ||
 		!strings.Contains(flash, refused) {
 		t.Errorf("after connecting with a refused token: got %q, want the failure and the pause", flash)
+	}
+	if !b.eval(`document.querySelector(".flash").classList.contains("warn")`) {
+		t.Errorf("the message about a failed first sync is not shown as a warning")
 	}
 	state := b.text("#provider-fleet .state")
 	if !strings.Contains(state, "paused") || strings.Count(state, refused) != 1 ||

@@ -18,11 +18,11 @@ const firstSyncWait = 5 * time.Second
 
 // firstSyncMessage starts the first sync of the integration just created,
 // waits up to c.firstSyncWait for it, and says honestly how it went:
-// "Connected" only when it succeeded.
-func (c *Console) firstSyncMessage(r *http.Request, in postern.Integration) string {
+// "Connected" only when it succeeded, and warn otherwise.
+func (c *Console) firstSyncMessage(r *http.Request, in postern.Integration) (msg string, warn bool) {
 	name := providerName(in.Provider)
 	if c.syncer == nil {
-		return "Added " + name + "; posture sync is not running on this server."
+		return "Added " + name + "; posture sync is not running on this server.", true
 	}
 	t := time.NewTimer(c.firstSyncWait)
 	defer t.Stop()
@@ -33,19 +33,19 @@ func (c *Console) firstSyncMessage(r *http.Request, in postern.Integration) stri
 	}
 	cur, err := c.st.Integration(r.Context(), in.ID)
 	if err != nil {
-		return "Added " + name + "."
+		return "Added " + name + ".", true
 	}
 	now := c.svc.Now()
 	st := cur.Status
 	switch integrations.State(st, c.syncer.Syncing(in.ID), now) {
 	case integrations.StateOK:
-		return fmt.Sprintf("Connected %s: the first sync matched %d of %d devices.", name, st.MatchedCount, deviceTotal(st))
+		return fmt.Sprintf("Connected %s: the first sync matched %d of %d devices.", name, st.MatchedCount, deviceTotal(st)), false
 	case integrations.StatePaused:
-		return "Added " + name + ", but its first sync failed. " + integrations.PausedReason(st, now)
+		return "Added " + name + ", but its first sync failed. " + integrations.PausedReason(st, now), true
 	case integrations.StateError:
-		return "Added " + name + ", but its first sync failed: " + st.Error
+		return "Added " + name + ", but its first sync failed: " + st.Error, true
 	}
-	return "Added " + name + "; its first sync is still running. This page shows the outcome when it ends."
+	return "Added " + name + "; its first sync is still running. This page shows the outcome when it ends.", true
 }
 
 // deviceTotal is how many tailnet devices the last successful sync looked

@@ -129,7 +129,8 @@ func (c *Console) createIntegration(w http.ResponseWriter, r *http.Request, s *s
 		c.failed(w, r, s, what, err)
 		return
 	}
-	redirect(w, r, "/admin/integrations", c.firstSyncMessage(r, in))
+	msg, warn := c.firstSyncMessage(r, in)
+	redirectKind(w, r, "/admin/integrations", msg, warn)
 }
 
 func (c *Console) updateIntegration(w http.ResponseWriter, r *http.Request, s *session) {

@@ -145,3 +145,27 @@ func TestIntegrationIntervalForm(t *testing.T) {
 		t.Errorf("after clearing the interval: got %v, want 0 (the server's default)", got.SyncInterval)
 	}
 }
+
+// stuckSyncer starts syncs that never end.
+type stuckSyncer struct{}
+
+func (stuckSyncer) SyncNow(string)                     {}
+func (stuckSyncer) SyncNowDone(string) <-chan struct{} { return make(chan struct{}) }
+func (stuckSyncer) Syncing(string) bool                { return true }
+
+// A first sync still running when the wait ends is said to be running,
+// as a warning, and the card says so: never "Connected".
+func TestConnectFirstSyncStillRunning(t *testing.T) {
+	s := newSignedIn(t)
+	s.c.syncer, s.c.firstSyncWait = stuckSyncer{}, 50*time.Millisecond
+	s.h = s.c.Handler()
+	s.post("/admin/integrations", url.Values{"provider": {"fleet"}, "cloudId": {"https://fleet.invalid"}, "clientSecret": {"t"}})
+	page := html.UnescapeString(s.get("/admin/integrations"))
+	const want = `<p class="flash warn" role="status">Added Fleet; its first sync is still running. This page shows the outcome when it ends.</p>`
+	if !strings.Contains(page, want) || strings.Contains(page, "Connected") {
+		t.Errorf("page after connecting: want %s and no \"Connected\"; got %s", want, page)
+	}
+	if !strings.Contains(page, `<span class="badge">syncing</span> The first sync is still running.`) {
+		t.Errorf("the card does not say the first sync is running")
+	}
+}
