@@ -169,3 +169,27 @@ func TestConnectFirstSyncStillRunning(t *testing.T) {
 		t.Errorf("the card does not say the first sync is running")
 	}
 }
+
+// A paused integration reads "paused" on the overview, not "error", and
+// the card gives the reason once.
+func TestPausedIntegrationOnOverview(t *testing.T) {
+	s := newSignedIn(t)
+	s.post("/admin/integrations", url.Values{"provider": {"fleet"}, "cloudId": {"https://fleet.invalid"}, "clientSecret": {"t"}})
+	ins, _ := s.svc.Store().Integrations(ctx, s.tn.ID)
+	if len(ins) != 1 {
+		t.Fatalf("got %d integrations, want 1", len(ins))
+	}
+	const refused = "Fleet refused the credentials: it answered 403 Forbidden."
+	now := s.svc.Now()
+	if err := s.svc.SetIntegrationStatus(ctx, ins[0].ID, postern.IntegrationStatus{LastAttempt: now, Error: refused, PausedUntil: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	overview := s.get("/admin/")
+	if !strings.Contains(overview, `<span class="badge warn">paused</span>`) || strings.Contains(overview, `<span class="badge bad">error</span>`) {
+		t.Errorf("overview: want the integration shown paused, not error")
+	}
+	page := html.UnescapeString(s.get("/admin/integrations"))
+	if strings.Count(page, refused) != 1 || !strings.Contains(page, "Paused until ") {
+		t.Errorf("integrations page: want the reason once with the pause; got %d mentions", strings.Count(page, refused))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/integrations"
 )
 
 // view is what every page template receives.
@@ -116,7 +117,10 @@ func templateFuncs() template.FuncMap {
 		"providerName":    providerName,
 		"intervalMinutes": intervalMinutes,
 		"deviceTotal":     deviceTotal,
-		"dict":            dict,
+		"integrationState": func(st postern.IntegrationStatus, now time.Time) string {
+			return integrations.State(st, false, now)
+		},
+		"dict": dict,
 	}
 }
 
