@@ -3,6 +3,7 @@ package sync_test
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -130,10 +131,14 @@ func TestSyncUnmatchedBounded(t *testing.T) {
 	for i := range 150 {
 		hosts = append(hosts, fakefleet.Host{HardwareSerial: fmt.Sprintf("NOPE%03d", i)})
 	}
+	hosts[0].Hostname = strings.Repeat("h", 5000) // a vendor's text is kept short too
 	e.fake.SetHosts(hosts)
 	e.mustSync()
 	got := e.status().Unmatched
 	if got == nil || got.RecordCount != 150 || len(got.Records) != postern.MaxUnmatchedListed || got.DeviceCount != 4 || len(got.Devices) != 4 {
 		t.Fatalf("report: got %+v, want 150 records counted, %d listed, and 4 devices", got, postern.MaxUnmatchedListed)
+	}
+	if n := len(got.Records[0].Hostname); n > 210 {
+		t.Errorf("a 5000-byte host name kept as %d bytes, want at most about 200", n)
 	}
 }

@@ -182,8 +182,8 @@ func unmatched(records []integrations.Record, devices []postern.Device, ids []in
 		}
 		r.RecordCount++
 		if len(r.Records) < postern.MaxUnmatchedListed {
-			r.Records = append(r.Records, postern.UnmatchedRecord{VendorID: rec.VendorID, Hostname: rec.Hostname,
-				Serials: rec.Serials, MACs: rec.MACs})
+			r.Records = append(r.Records, postern.UnmatchedRecord{VendorID: truncate(rec.VendorID, maxShown),
+				Hostname: truncate(rec.Hostname, maxShown), Serials: bounded(rec.Serials), MACs: bounded(rec.MACs)})
 		}
 	}
 	for i := range devices {
@@ -193,11 +193,27 @@ func unmatched(records []integrations.Record, devices []postern.Device, ids []in
 		}
 		r.DeviceCount++
 		if len(r.Devices) < postern.MaxUnmatchedListed {
-			r.Devices = append(r.Devices, postern.UnmatchedDevice{NodeID: d.NodeID, Name: d.Name, Serials: ids[i].Serials,
+			r.Devices = append(r.Devices, postern.UnmatchedDevice{NodeID: d.NodeID, Name: d.Name, Serials: bounded(ids[i].Serials),
 				NoIdentity: len(ids[i].Serials) == 0 && (!useMAC || len(ids[i].MACs) == 0)})
 		}
 	}
 	return r
+}
+
+// maxShown bounds each string a match report keeps of what a vendor sent.
+const maxShown = 200
+
+// bounded is at most 10 of ss, each at most maxShown long: a report lists
+// identifiers to compare by eye, and a vendor's record could hold many.
+func bounded(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]string, 0, min(len(ss), 10))
+	for _, s := range ss[:min(len(ss), 10)] {
+		out = append(out, truncate(s, maxShown))
+	}
+	return out
 }
 
 // source builds the vendor client for in.
