@@ -130,31 +130,42 @@ func (a *API) createIntegration(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.integrationJSON(a.awaitFirstSync(r, in)))
+	in, done := a.awaitFirstSync(r, in)
+	out := a.integrationJSON(in)
+	if !done && out.Status.State == integrations.StatePending {
+		// Asked for and not over: queued behind others, it is as good as
+		// running.
+		out.Status.State = integrations.StateSyncing
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // awaitFirstSync starts the first sync of the integration just created
 // and waits up to the configured time for it, so that the answer says
-// how it went; if it is still running, the integration is returned as it
-// is, its status.state "syncing".
-func (a *API) awaitFirstSync(r *http.Request, in postern.Integration) postern.Integration {
+// how it went. It returns the integration as it now stands, and whether
+// the sync ended; with no syncer it returns in and true (nothing runs).
+func (a *API) awaitFirstSync(r *http.Request, in postern.Integration) (postern.Integration, bool) {
 	if a.syncer == nil {
-		return in
+		return in, true
 	}
 	t := time.NewTimer(a.firstSyncWait)
 	defer t.Stop()
+	done := false
 	select {
 	case <-a.syncer.SyncNowDone(in.ID):
+		done = true
 	case <-t.C:
 	case <-r.Context().Done():
 	}
-	if cur, err := a.st.Integration(r.Context(), in.ID); err == nil {
-		return cur
-	} else if !postern.IsNotFound(err) {
-		a.log.Warn("reading posture integration after its first sync", "integration_id", in.ID, "err", err)
+	cur, err := a.st.Integration(r.Context(), in.ID)
+	if err != nil {
+		if !postern.IsNotFound(err) {
+			a.log.Warn("reading posture integration after its first sync", "integration_id", in.ID, "err", err)
+		}
+		return in, done
 	}
-	return in
+	return cur, done
 }
 
 func (a *API) integrationOf(r *http.Request) (postern.Integration, error) {
