@@ -13,7 +13,11 @@ type Integration struct {
 	TenantID      string
 	ClientSecret  string // plaintext in memory only; encrypted at rest, never returned by the API
 	ConfigUpdated time.Time
-	Status        IntegrationStatus
+	// SyncInterval is how often this integration syncs; zero means the
+	// server's default (serve --sync-interval). When set it is within
+	// MinSyncInterval and MaxSyncInterval.
+	SyncInterval time.Duration
+	Status       IntegrationStatus
 }
 
 // IntegrationStatus is the outcome of an integration's syncs.
@@ -31,4 +35,7 @@ type IntegrationStatus struct {
 	// successful sync, as its provider encodes it; only a custom feed
 	// declares one, and "" means none yet.
 	Schema string
+	// Unmatched is what the last successful sync could not pair; nil
+	// until a sync succeeds. A failed sync keeps the previous one.
+	Unmatched *MatchReport
 }

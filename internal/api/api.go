@@ -8,6 +8,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -35,6 +36,9 @@ type Config struct {
 	Decisions Decider
 	// Syncer runs integration syncs on demand; nil disables them.
 	Syncer Syncer
+	// FirstSyncWait is how long creating an integration waits for its
+	// first sync to report how it went; zero means DefaultFirstSyncWait.
+	FirstSyncWait time.Duration
 	// Registrar approves interactive logins; nil lists none.
 	Registrar Registrar
 	// Proxies says which peers may report a client's address in
@@ -57,8 +61,10 @@ type API struct {
 	limiter    *failLimiter
 	decisions  Decider
 	syncer     Syncer
-	registrar  Registrar
-	proxies    *realip.Resolver
+	// firstSyncWait bounds how long a create waits for the first sync.
+	firstSyncWait time.Duration
+	registrar     Registrar
+	proxies       *realip.Resolver
 }
 
 // New returns the API for cfg.
@@ -68,16 +74,17 @@ func New(cfg Config) *API {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &API{
-		svc:        cfg.Service,
-		st:         cfg.Service.Store(),
-		tailnetID:  cfg.TailnetID,
-		baseDomain: cfg.BaseDomain,
-		log:        log,
-		limiter:    newFailLimiter(cfg.Service.Now),
-		decisions:  cfg.Decisions,
-		syncer:     cfg.Syncer,
-		registrar:  cfg.Registrar,
-		proxies:    cfg.Proxies,
+		svc:           cfg.Service,
+		st:            cfg.Service.Store(),
+		tailnetID:     cfg.TailnetID,
+		baseDomain:    cfg.BaseDomain,
+		log:           log,
+		limiter:       newFailLimiter(cfg.Service.Now),
+		decisions:     cfg.Decisions,
+		syncer:        cfg.Syncer,
+		firstSyncWait: cmp.Or(cfg.FirstSyncWait, DefaultFirstSyncWait),
+		registrar:     cfg.Registrar,
+		proxies:       cfg.Proxies,
 	}
 }
 

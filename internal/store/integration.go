@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -45,13 +46,19 @@ func (q *queries) CreateIntegration(ctx context.Context, in *postern.Integration
 		return fmt.Errorf("create integration: %w", err)
 	}
 	s := &in.Status
+	report, err := encodeMatchReport(s.Unmatched)
+	if err != nil {
+		return fmt.Errorf("create integration: %w", err)
+	}
 	_, err = q.exec(ctx, `INSERT INTO integrations (id, tailnet_id, provider, cloud_id, client_id, tenant_id,
 		client_secret_sealed, config_updated, last_sync, last_attempt, last_error, provider_host_count,
-		matched_count, possible_matched_count, paused_until, last_duration, last_warning, declared_schema)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		matched_count, possible_matched_count, paused_until, last_duration, last_warning, declared_schema,
+		sync_interval_seconds, last_match_report)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.ID, in.TailnetID, in.Provider, in.CloudID, in.ClientID, in.TenantID,
 		sealed, toNanos(in.ConfigUpdated), toNanos(s.LastSync), toNanos(s.LastAttempt), s.Error, s.ProviderHostCount,
-		s.MatchedCount, s.PossibleMatchedCount, toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, s.Schema)
+		s.MatchedCount, s.PossibleMatchedCount, toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, s.Schema,
+		int64(in.SyncInterval/time.Second), report)
 	if err != nil {
 		return q.integrationWriteError(err, in, "create")
 	}
@@ -74,20 +81,26 @@ func (q *queries) integrationWriteError(err error, in *postern.Integration, op s
 
 const integrationColumns = `id, tailnet_id, provider, cloud_id, client_id, tenant_id,
 	client_secret_sealed, config_updated, last_sync, last_attempt, last_error, provider_host_count,
-	matched_count, possible_matched_count, paused_until, last_duration, last_warning, declared_schema`
+	matched_count, possible_matched_count, paused_until, last_duration, last_warning, declared_schema,
+	sync_interval_seconds, last_match_report`
 
 func (q *queries) scanIntegration(row interface{ Scan(...any) error }) (postern.Integration, error) {
 	var (
-		in                                               postern.Integration
-		sealed                                           string
-		updated, lastSync, lastAttempt, paused, duration int64
+		in                                                         postern.Integration
+		sealed, report                                             string
+		updated, lastSync, lastAttempt, paused, duration, interval int64
 	)
 	s := &in.Status
 	err := row.Scan(&in.ID, &in.TailnetID, &in.Provider, &in.CloudID, &in.ClientID, &in.TenantID,
 		&sealed, &updated, &lastSync, &lastAttempt, &s.Error, &s.ProviderHostCount,
-		&s.MatchedCount, &s.PossibleMatchedCount, &paused, &duration, &s.Warning, &s.Schema)
+		&s.MatchedCount, &s.PossibleMatchedCount, &paused, &duration, &s.Warning, &s.Schema,
+		&interval, &report)
 	if err != nil {
 		return in, err
+	}
+	in.SyncInterval = time.Duration(interval) * time.Second
+	if s.Unmatched, err = decodeMatchReport(report); err != nil {
+		return in, fmt.Errorf("integration %s: %w", in.ID, err)
 	}
 	in.ConfigUpdated, s.LastSync, s.LastAttempt, s.PausedUntil = fromNanos(updated), fromNanos(lastSync), fromNanos(lastAttempt), fromNanos(paused)
 	s.LastDuration = time.Duration(duration)
@@ -124,14 +137,18 @@ func (q *queries) UpdateIntegration(ctx context.Context, in *postern.Integration
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
 	s := &in.Status
+	report, err := encodeMatchReport(s.Unmatched)
+	if err != nil {
+		return fmt.Errorf("update integration %s: %w", in.ID, err)
+	}
 	err = q.execOne(ctx, notFound("integration %q not found", in.ID), `UPDATE integrations SET provider = ?, cloud_id = ?,
 		client_id = ?, tenant_id = ?, client_secret_sealed = ?, config_updated = ?, last_sync = ?, last_attempt = ?,
 		last_error = ?, provider_host_count = ?, matched_count = ?, possible_matched_count = ?, paused_until = ?,
-		last_duration = ?, last_warning = ?, declared_schema = ?
+		last_duration = ?, last_warning = ?, declared_schema = ?, sync_interval_seconds = ?, last_match_report = ?
 		WHERE id = ?`,
 		in.Provider, in.CloudID, in.ClientID, in.TenantID, sealed, toNanos(in.ConfigUpdated), toNanos(s.LastSync),
 		toNanos(s.LastAttempt), s.Error, s.ProviderHostCount, s.MatchedCount, s.PossibleMatchedCount,
-		toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, s.Schema, in.ID)
+		toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, s.Schema, int64(in.SyncInterval/time.Second), report, in.ID)
 	if err != nil && !postern.IsNotFound(err) {
 		return q.integrationWriteError(err, in, "update")
 	}
@@ -139,12 +156,16 @@ func (q *queries) UpdateIntegration(ctx context.Context, in *postern.Integration
 }
 
 func (q *queries) UpdateIntegrationStatus(ctx context.Context, id string, s postern.IntegrationStatus) error {
-	err := q.execOneFast(ctx, notFound("integration %q not found", id), `UPDATE integrations SET last_sync = ?, last_attempt = ?,
+	report, err := encodeMatchReport(s.Unmatched)
+	if err != nil {
+		return fmt.Errorf("update status of integration %s: %w", id, err)
+	}
+	err = q.execOneFast(ctx, notFound("integration %q not found", id), `UPDATE integrations SET last_sync = ?, last_attempt = ?,
 		last_error = ?, provider_host_count = ?, matched_count = ?, possible_matched_count = ?, paused_until = ?,
-		last_duration = ?, last_warning = ?, declared_schema = ?
+		last_duration = ?, last_warning = ?, declared_schema = ?, last_match_report = ?
 		WHERE id = ?`,
 		toNanos(s.LastSync), toNanos(s.LastAttempt), s.Error, s.ProviderHostCount, s.MatchedCount, s.PossibleMatchedCount,
-		toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, s.Schema, id)
+		toNanos(s.PausedUntil), int64(s.LastDuration), s.Warning, s.Schema, report, id)
 	if err != nil && !postern.IsNotFound(err) {
 		return fmt.Errorf("update status of integration %s: %w", id, err)
 	}
@@ -157,4 +178,27 @@ func (q *queries) DeleteIntegration(ctx context.Context, id string) error {
 		return fmt.Errorf("delete integration %s: %w", id, err)
 	}
 	return err
+}
+
+// encodeMatchReport is the TEXT a match report is stored as; "" for none.
+func encodeMatchReport(r *postern.MatchReport) (string, error) {
+	if r == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "", fmt.Errorf("encode match report: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeMatchReport(s string) (*postern.MatchReport, error) {
+	if s == "" {
+		return nil, nil
+	}
+	r := new(postern.MatchReport)
+	if err := json.Unmarshal([]byte(s), r); err != nil {
+		return nil, fmt.Errorf("decode match report: %w", err)
+	}
+	return r, nil
 }

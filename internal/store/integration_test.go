@@ -179,3 +179,45 @@ func TestSecretNeedsBox(t *testing.T) {
 		t.Error("got nil error writing a secret without a box, want one")
 	}
 }
+
+// An integration's own sync interval and the last successful sync's match
+// report round-trip through create, update and the status write; a
+// status write leaves the interval alone.
+func TestIntegrationIntervalAndMatchReport(t *testing.T) {
+	forEach(t, func(t *testing.T, s store.Store) {
+		tn := storetest.NewTailnet(t, s)
+		in := postern.Integration{TailnetID: tn.ID, Provider: "fleet", CloudID: "https://fleet.example.com",
+			ClientSecret: "tok", ConfigUpdated: at(1, 0), SyncInterval: 5 * time.Minute}
+		if err := s.CreateIntegration(ctx, &in); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Integration(ctx, in.ID)
+		if err != nil || got.SyncInterval != 5*time.Minute || got.Status.Unmatched != nil {
+			t.Fatalf("after create: got interval %v and report %+v (%v), want 5m and none", got.SyncInterval, got.Status.Unmatched, err)
+		}
+
+		report := &postern.MatchReport{
+			Records:     []postern.UnmatchedRecord{{VendorID: "v1", Hostname: "mac-1", Serials: []string{"C02ABC"}}},
+			RecordCount: 250,
+			Devices:     []postern.UnmatchedDevice{{NodeID: "n1", Name: "laptop", NoIdentity: true}},
+			DeviceCount: 1,
+		}
+		status := postern.IntegrationStatus{LastSync: at(2, 0), LastAttempt: at(2, 0), ProviderHostCount: 251, Unmatched: report}
+		if err := s.UpdateIntegrationStatus(ctx, in.ID, status); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.Integration(ctx, in.ID)
+		if !reflect.DeepEqual(got.Status, status) || got.SyncInterval != 5*time.Minute {
+			t.Errorf("after status write: got %+v interval %v, want %+v interval 5m", got.Status, got.SyncInterval, status)
+		}
+
+		in.SyncInterval, in.Status = 24*time.Hour, got.Status
+		if err := s.UpdateIntegration(ctx, &in); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Integrations(ctx, tn.ID)
+		if err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], in) {
+			t.Errorf("Integrations after update: got %+v, %v, want [%+v]", list, err, in)
+		}
+	})
+}

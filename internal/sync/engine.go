@@ -41,7 +41,7 @@ type Config struct {
 	// TailnetID is the tailnet whose integrations the engine runs.
 	TailnetID string
 
-	Interval   time.Duration // between syncs of one integration; zero means DefaultInterval
+	Interval   time.Duration // between syncs of an integration without its own interval; zero means DefaultInterval
 	AuthPause  time.Duration // how long an auth failure pauses an integration; zero means DefaultAuthPause
 	RunTimeout time.Duration // bounds one sync; zero means DefaultRunTimeout
 	// Poll is the longest the scheduler sleeps before it reads the
@@ -76,9 +76,10 @@ type Engine struct {
 	ownHTTP bool // cfg.HTTP is the engine's own: Run closes its idle connections
 
 	mu        gosync.Mutex
-	running   map[string]bool      // integrations with a sync in flight
-	pending   map[string]bool      // integrations to sync again when the current run ends
-	lastStart map[string]time.Time // when the scheduler last started each, by e.now
+	running   map[string]bool            // integrations with a sync in flight
+	pending   map[string]bool            // integrations to sync again when the current run ends
+	lastStart map[string]time.Time       // when the scheduler last started each, by e.now
+	waiters   map[string][]chan struct{} // closed when the next run of each that starts ends
 }
 
 // New returns an engine for cfg. It does nothing until Run.
@@ -115,6 +116,7 @@ func New(cfg Config) (*Engine, error) {
 		running:   make(map[string]bool),
 		pending:   make(map[string]bool),
 		lastStart: make(map[string]time.Time),
+		waiters:   make(map[string][]chan struct{}),
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -140,6 +142,21 @@ func (e *Engine) SyncNow(id string) {
 		e.mu.Unlock()
 	}
 }
+
+// SyncNowDone is SyncNow that also returns a channel closed when a sync
+// of id that started after the call has ended (its status recorded). The
+// channel is never closed if Run is not running.
+func (e *Engine) SyncNowDone(id string) <-chan struct{} {
+	done := make(chan struct{})
+	e.mu.Lock()
+	e.waiters[id] = append(e.waiters[id], done)
+	e.mu.Unlock()
+	e.SyncNow(id)
+	return done
+}
+
+// Syncing reports whether a sync of integration id is in flight.
+func (e *Engine) Syncing(id string) bool { return e.isRunning(id) }
 
 // Run schedules syncs until ctx ends, then waits for the syncs in flight
 // to stop and returns nil.
@@ -184,7 +201,7 @@ func (e *Engine) scheduleDue(ctx context.Context) time.Duration {
 		// start one on schedule more often than minGap.
 		e.mu.Lock()
 		if last, ok := e.lastStart[in.ID]; ok {
-			due = later(due, last.Add(e.minGap()))
+			due = later(due, last.Add(e.minGap(in)))
 		}
 		e.mu.Unlock()
 		if !due.After(now) {
@@ -209,7 +226,9 @@ func (e *Engine) scheduleDue(ctx context.Context) time.Duration {
 	return max(wait, 10*time.Millisecond)
 }
 
-func (e *Engine) minGap() time.Duration { return min(e.cfg.Interval, 10*time.Second) }
+func (e *Engine) minGap(in postern.Integration) time.Duration {
+	return min(e.interval(in), 10*time.Second)
+}
 
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
@@ -226,8 +245,9 @@ func (e *Engine) isRunning(id string) bool {
 
 // due is when in should next run: at once if it never ran or its
 // configuration changed since its last attempt started; else at the end
-// of an authentication pause; otherwise an interval (plus up to a tenth of
-// it in jitter, stable for one attempt) after the last attempt.
+// of an authentication pause; otherwise its interval (its own, or the
+// engine's; plus up to a tenth of it in jitter, stable for one attempt)
+// after the last attempt.
 func (e *Engine) due(in postern.Integration, now time.Time) time.Time {
 	st := in.Status
 	// A configuration change comes first: it lifts a pause, even one that
@@ -238,7 +258,16 @@ func (e *Engine) due(in postern.Integration, now time.Time) time.Time {
 	if st.PausedUntil.After(now) {
 		return st.PausedUntil
 	}
-	return st.LastAttempt.Add(e.cfg.Interval + jitter(in.ID, st.LastAttempt, e.cfg.Interval/10))
+	iv := e.interval(in)
+	return st.LastAttempt.Add(iv + jitter(in.ID, st.LastAttempt, iv/10))
+}
+
+// interval is in's own sync interval, or the engine's default.
+func (e *Engine) interval(in postern.Integration) time.Duration {
+	if in.SyncInterval > 0 {
+		return in.SyncInterval
+	}
+	return e.cfg.Interval
 }
 
 // jitter spreads integrations over the interval without random state: a
@@ -267,6 +296,11 @@ func (e *Engine) start(ctx context.Context, id string) {
 	go func() {
 		defer e.wg.Done()
 		for {
+			// Whoever waits now waits for this run: it starts after them.
+			e.mu.Lock()
+			waiters := e.waiters[id]
+			delete(e.waiters, id)
+			e.mu.Unlock()
 			// Sync logs its own failures, the vendor's secret redacted.
 			_, _ = e.Sync(ctx, id)
 			e.mu.Lock()
@@ -274,14 +308,20 @@ func (e *Engine) start(ctx context.Context, id string) {
 			delete(e.pending, id)
 			if !again {
 				delete(e.running, id)
-				e.mu.Unlock()
+			}
+			e.mu.Unlock()
+			// After the bookkeeping, so that a waiter asking Syncing
+			// sees this run over.
+			for _, w := range waiters {
+				close(w)
+			}
+			if !again {
 				select {
 				case e.wake <- struct{}{}:
 				default:
 				}
 				return
 			}
-			e.mu.Unlock()
 		}
 	}()
 }

@@ -164,7 +164,61 @@ func (e *Engine) run(ctx context.Context, in postern.Integration) (Report, error
 		// for the policy checks of the next save.
 		rep.Status.Schema = d.Schema()
 	}
+	rep.Status.Unmatched = unmatched(records, devices, ids, res, p.MatchMAC)
 	return rep, nil
+}
+
+// unmatched lists, up to postern.MaxUnmatchedListed of each, the vendor
+// records no device matched and the devices no record matched; ids are
+// the devices' identities, in the same order.
+func unmatched(records []integrations.Record, devices []postern.Device, ids []integrations.Identity,
+	res integrations.Result, useMAC bool) *postern.MatchReport {
+	used := make(map[*integrations.Record]bool, len(res.Matches))
+	matched := make(map[int64]bool, len(res.Matches))
+	for _, m := range res.Matches {
+		used[m.Record] = true
+		matched[m.DeviceID] = true
+	}
+	r := &postern.MatchReport{Records: []postern.UnmatchedRecord{}, Devices: []postern.UnmatchedDevice{}}
+	for i := range records {
+		rec := &records[i]
+		if used[rec] {
+			continue
+		}
+		r.RecordCount++
+		if len(r.Records) < postern.MaxUnmatchedListed {
+			r.Records = append(r.Records, postern.UnmatchedRecord{VendorID: truncate(rec.VendorID, maxShown),
+				Hostname: truncate(rec.Hostname, maxShown), Serials: bounded(rec.Serials), MACs: bounded(rec.MACs)})
+		}
+	}
+	for i := range devices {
+		d := &devices[i]
+		if matched[d.ID] {
+			continue
+		}
+		r.DeviceCount++
+		if len(r.Devices) < postern.MaxUnmatchedListed {
+			r.Devices = append(r.Devices, postern.UnmatchedDevice{NodeID: d.NodeID, Name: d.Name, Serials: bounded(ids[i].Serials),
+				NoIdentity: len(ids[i].Serials) == 0 && (!useMAC || len(ids[i].MACs) == 0)})
+		}
+	}
+	return r
+}
+
+// maxShown bounds each string a match report keeps of what a vendor sent.
+const maxShown = 200
+
+// bounded is at most 10 of ss, each at most maxShown long: a report lists
+// identifiers to compare by eye, and a vendor's record could hold many.
+func bounded(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]string, 0, min(len(ss), 10))
+	for _, s := range ss[:min(len(ss), 10)] {
+		out = append(out, truncate(s, maxShown))
+	}
+	return out
 }
 
 // source builds the vendor client for in.

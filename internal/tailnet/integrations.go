@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/postern/postern"
@@ -17,6 +18,9 @@ import (
 // Nil fields keep their value on update.
 type IntegrationConfig struct {
 	CloudID, ClientID, TenantID, ClientSecret *string
+	// SyncInterval is the integration's own sync interval; zero means the
+	// server's default.
+	SyncInterval *time.Duration
 }
 
 // validateIntegration checks what in's provider needs, as its
@@ -48,6 +52,9 @@ func validateIntegration(in *postern.Integration) (integrations.Provider, error)
 			return p, err
 		}
 	}
+	if err := validateSyncInterval(in.SyncInterval); err != nil {
+		return p, err
+	}
 	return p, nil
 }
 
@@ -69,9 +76,23 @@ func declaredNamespaceConflict(p integrations.Provider, in postern.Integration, 
 	return nil
 }
 
+// validateSyncInterval accepts zero (the server's default) or a whole
+// number of seconds within the bounds.
+func validateSyncInterval(d time.Duration) error {
+	if d == 0 {
+		return nil
+	}
+	if d < postern.MinSyncInterval || d > postern.MaxSyncInterval || d%time.Second != 0 {
+		return postern.Errorf(postern.EINVALID,
+			"the sync interval must be a whole number of seconds from 60 (1 minute) to 86400 (24 hours), or 0 for the server's default; got %v", d)
+	}
+	return nil
+}
+
 // integrationSummary is what the audit log records: never the secret.
 func integrationSummary(in postern.Integration) map[string]string {
-	return map[string]string{"provider": in.Provider, "cloudId": in.CloudID, "clientId": in.ClientID, "tenantId": in.TenantID}
+	return map[string]string{"provider": in.Provider, "cloudId": in.CloudID, "clientId": in.ClientID, "tenantId": in.TenantID,
+		"syncIntervalSeconds": strconv.FormatInt(int64(in.SyncInterval/time.Second), 10)}
 }
 
 // CreateIntegration adds a posture integration; a tailnet has at most one
@@ -112,6 +133,9 @@ func applyConfig(in *postern.Integration, c IntegrationConfig) {
 		if src != nil {
 			*dst = *src
 		}
+	}
+	if c.SyncInterval != nil {
+		in.SyncInterval = *c.SyncInterval
 	}
 }
 

@@ -122,11 +122,25 @@ func TestBrowserIntegrationSync(t *testing.T) {
 	b.do(
 		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=cloudId]"), e.fleet.URL()),
 		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=clientSecret]"), fleetToken),
+		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=syncIntervalMinutes]"), "5"),
 	)
 	b.submit("#provider-fleet button[type=submit]")
 	b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
-	if got := b.text(".flash"); got != "Connected Fleet." {
-		t.Errorf("after connecting: got %q, want %q", got, "Connected Fleet.")
+	// Connecting waits for the first sync and says how it went.
+	if got, want := b.text(".flash"), "Connected Fleet: the first sync matched 2 of 3 devices."; got != want {
+		t.Errorf("after connecting: got %q, want %q", got, want)
+	}
+	if b.eval(`document.querySelector(".flash").classList.contains("warn")`) {
+		t.Errorf("the message about a successful first sync is shown as a warning")
+	}
+	if got := b.text("#provider-fleet .interval"); got != "every 5 min" {
+		t.Errorf("sync interval: got %q, want every 5 min", got)
+	}
+	if got := b.text("#provider-fleet .unmatched-devices"); !strings.Contains(got, "server") || !strings.Contains(got, "VMSERIAL01") || strings.Contains(got, "laptop") {
+		t.Errorf("devices without a vendor record: got %q, want server (VMSERIAL01) only", got)
+	}
+	if got := b.text("#provider-fleet .unmatched-records"); !strings.Contains(got, "NOT-IN-TAILNET") || !strings.Contains(got, "stray") {
+		t.Errorf("vendor records without a device: got %q, want stray (NOT-IN-TAILNET)", got)
 	}
 	ins, err := e.svc.Store().Integrations(context.Background(), e.srv.Tailnet().ID)
 	if err != nil || len(ins) != 1 {
@@ -156,8 +170,8 @@ func TestBrowserIntegrationSync(t *testing.T) {
 		}
 	}
 	b.open("/admin/integrations")
-	if got := b.text("#provider-fleet .matched"); got != "2" {
-		t.Errorf("matched devices: got %q, want 2", got)
+	if got := b.text("#provider-fleet .matched"); got != "Matched 2 of 3 devices" {
+		t.Errorf("matched devices: got %q, want Matched 2 of 3 devices", got)
 	}
 	if got := b.text("#provider-fleet .host-count"); got != "3" {
 		t.Errorf("vendor devices: got %q, want 3", got)
@@ -183,6 +197,38 @@ func TestBrowserIntegrationSync(t *testing.T) {
 		t.Errorf("overview integration status: got %q, want Fleet ok with 2 of 3 matched", got)
 	}
 	b.shoot("overview-integrations")
+}
+
+// Connecting with a token Fleet refuses never says "Connected": the page
+// says the first sync failed, why syncs are paused and until when, once.
+func TestBrowserIntegrationFirstSyncFails(t *testing.T) {
+	e := newConsoleEnv(t)
+	b := e.b
+	b.open("/admin/integrations")
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=cloudId]"), e.fleet.URL()),
+		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=clientSecret]"), "a-wrong-token"),
+	)
+	b.submit("#provider-fleet button[type=submit]")
+	b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
+	const refused = "Fleet refused the credentials: it answered 401 Unauthorized."
+	flash := b.text(".flash")
+	if strings.Contains(flash, "Connected") || !strings.HasPrefix(flash, "Added Fleet, but its first sync failed. Paused until ") ||
+		!strings.Contains(flash, refused) {
+		t.Errorf("after connecting with a refused token: got %q, want the failure and the pause", flash)
+	}
+	if !b.eval(`document.querySelector(".flash").classList.contains("warn")`) {
+		t.Errorf("the message about a failed first sync is not shown as a warning")
+	}
+	state := b.text("#provider-fleet .state")
+	if !strings.Contains(state, "paused") || strings.Count(state, refused) != 1 ||
+		!strings.Contains(state, "Save a new secret, or use Sync now, to try again before then.") {
+		t.Errorf("status: got %q, want paused, the reason once, and how to retry", state)
+	}
+	if b.eval(`document.querySelector("#provider-fleet .unmatched") !== null`) {
+		t.Errorf("an unmatched report without a successful sync")
+	}
+	b.shoot("integrations-first-sync-refused")
 }
 
 const badPolicy = `{

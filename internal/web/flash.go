@@ -28,12 +28,16 @@ type flashes struct {
 
 type flash struct {
 	msg     string
+	warn    bool // the change was made but did not go as hoped
 	expires time.Time
 }
 
 // set keeps msg for the session whose token hash is key, replacing any
 // message not yet shown.
-func (f *flashes) set(key []byte, msg string) {
+func (f *flashes) set(key []byte, msg string) { f.setKind(key, msg, false) }
+
+// setKind is set; warn shows the message as a warning.
+func (f *flashes) setKind(key []byte, msg string, warn bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
@@ -46,22 +50,28 @@ func (f *flashes) set(key []byte, msg string) {
 	if f.m == nil {
 		f.m = map[string]flash{}
 	}
-	f.m[string(key)] = flash{msg: msg, expires: now.Add(flashTTL)}
+	f.m[string(key)] = flash{msg: msg, warn: warn, expires: now.Add(flashTTL)}
 }
 
 // take returns and forgets the session's message, "" if it has none.
 func (f *flashes) take(key []byte) string {
+	msg, _ := f.takeKind(key)
+	return msg
+}
+
+// takeKind is take, also saying whether the message is a warning.
+func (f *flashes) takeKind(key []byte) (msg string, warn bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fl, ok := f.m[string(key)]
 	if !ok {
-		return ""
+		return "", false
 	}
 	delete(f.m, string(key))
 	if !f.now().Before(fl.expires) {
-		return ""
+		return "", false
 	}
-	return fl.msg
+	return fl.msg, fl.warn
 }
 
 // prune drops messages no page picked up in time.

@@ -19,6 +19,9 @@ type providerForm struct {
 	P             integrations.Provider
 	Connected     *postern.Integration
 	SyncAvailable bool
+	// State (integrations.State*) and PausedReason are the connected
+	// integration's, as the API shows them.
+	State, PausedReason string
 }
 
 // Attrs lists the attributes the provider writes, for the page. For a
@@ -84,6 +87,9 @@ func (c *Console) integrations(w http.ResponseWriter, r *http.Request, s *sessio
 				in := in
 				in.ClientSecret = "" // never sent to the browser
 				forms[i].Connected = &in
+				now := c.svc.Now()
+				forms[i].State = integrations.State(in.Status, c.syncer != nil && c.syncer.Syncing(in.ID), now)
+				forms[i].PausedReason = integrations.PausedReason(in.Status, now)
 			}
 		}
 	}
@@ -110,8 +116,15 @@ func joinAnd(names []string) string {
 
 // formConfig reads an integration form. An empty secret keeps the stored
 // one on update; fields a provider does not use are left alone.
-func formConfig(r *http.Request) tailnet.IntegrationConfig {
+func formConfig(r *http.Request) (tailnet.IntegrationConfig, error) {
 	var cfg tailnet.IntegrationConfig
+	if _, ok := r.PostForm["syncIntervalMinutes"]; ok {
+		d, err := formInterval(r.PostForm.Get("syncIntervalMinutes"))
+		if err != nil {
+			return cfg, err
+		}
+		cfg.SyncInterval = &d
+	}
 	for name, dst := range map[string]**string{"cloudId": &cfg.CloudID, "clientId": &cfg.ClientID, "tenantId": &cfg.TenantID, "clientSecret": &cfg.ClientSecret} {
 		if _, ok := r.PostForm[name]; !ok {
 			continue
@@ -122,21 +135,32 @@ func formConfig(r *http.Request) tailnet.IntegrationConfig {
 		}
 		*dst = &v
 	}
-	return cfg
+	return cfg, nil
 }
 
 func (c *Console) createIntegration(w http.ResponseWriter, r *http.Request, s *session) {
-	in, err := c.svc.CreateIntegration(r.Context(), s.actor(), c.tailnetID, r.PostForm.Get("provider"), formConfig(r))
+	what := "Connecting " + providerName(r.PostForm.Get("provider"))
+	cfg, err := formConfig(r)
 	if err != nil {
-		c.failed(w, r, s, "Connecting "+providerName(r.PostForm.Get("provider")), err)
+		c.failed(w, r, s, what, err)
 		return
 	}
-	c.syncNow(in.ID)
-	redirect(w, r, "/admin/integrations", "Connected "+providerName(in.Provider)+".")
+	in, err := c.svc.CreateIntegration(r.Context(), s.actor(), c.tailnetID, r.PostForm.Get("provider"), cfg)
+	if err != nil {
+		c.failed(w, r, s, what, err)
+		return
+	}
+	msg, warn := c.firstSyncMessage(r, in)
+	redirectKind(w, r, "/admin/integrations", msg, warn)
 }
 
 func (c *Console) updateIntegration(w http.ResponseWriter, r *http.Request, s *session) {
-	in, err := c.svc.UpdateIntegration(r.Context(), s.actor(), c.tailnetID, r.PathValue("id"), formConfig(r))
+	cfg, err := formConfig(r)
+	if err != nil {
+		c.failed(w, r, s, "Updating the integration", err)
+		return
+	}
+	in, err := c.svc.UpdateIntegration(r.Context(), s.actor(), c.tailnetID, r.PathValue("id"), cfg)
 	var sre *tailnet.SecretRequiredError
 	if errors.As(err, &sre) {
 		c.renderError(w, r, s, http.StatusBadRequest, secretRequiredMessage(r.PostForm.Get("provider"), sre))

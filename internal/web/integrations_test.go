@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/integrations"
@@ -152,5 +153,83 @@ func TestIntegrationsPageDeclaredAttributes(t *testing.T) {
 	}
 	if strings.Contains(sec, "{namespace}") {
 		t.Errorf("after a sync, the section still shows {namespace}:\n%s", sec)
+	}
+}
+
+// The form's sync interval, in minutes, is stored; outside 1 to 1440
+// minutes it is refused with the bounds and nothing is stored.
+func TestIntegrationIntervalForm(t *testing.T) {
+	s := newSignedIn(t)
+	s.post("/admin/integrations", url.Values{"provider": {"fleet"}, "cloudId": {"https://fleet.invalid"}, "clientSecret": {"t"}, "syncIntervalMinutes": {"90"}})
+	ins, _ := s.svc.Store().Integrations(ctx, s.tn.ID)
+	if len(ins) != 1 || ins[0].SyncInterval != 90*time.Minute {
+		t.Fatalf("after connecting with 90 minutes: got %+v, want one integration syncing every 90m", ins)
+	}
+	id, before := ins[0].ID, ins[0]
+	if page := s.get("/admin/integrations"); !strings.Contains(page, `name="syncIntervalMinutes" min="1" max="1440" step="any" placeholder="server default" value="90"`) {
+		t.Errorf("the edit form does not show the interval 90")
+	}
+	for _, v := range []string{"0.5", "1441", "-5", "soon"} {
+		w := s.do("POST", "/admin/integrations/"+id, s.cookie, url.Values{"csrf": {s.token}, "provider": {"fleet"},
+			"cloudId": {"https://fleet.invalid"}, "syncIntervalMinutes": {v}})
+		body := html.UnescapeString(w.Body.String())
+		if w.Code != http.StatusBadRequest || !strings.Contains(body, "Updating the integration: the sync interval must be") {
+			t.Errorf("interval %q: got %d, want 400 naming the bounds; body %s", v, w.Code, body)
+		}
+		if got, _ := s.svc.Store().Integration(ctx, id); !reflect.DeepEqual(got, before) {
+			t.Errorf("integration after a refused interval %q: got %+v, want unchanged", v, got)
+		}
+	}
+	s.post("/admin/integrations/"+id, url.Values{"provider": {"fleet"}, "cloudId": {"https://fleet.invalid"}, "syncIntervalMinutes": {""}})
+	if got, _ := s.svc.Store().Integration(ctx, id); got.SyncInterval != 0 {
+		t.Errorf("after clearing the interval: got %v, want 0 (the server's default)", got.SyncInterval)
+	}
+}
+
+// stuckSyncer starts syncs that never end.
+type stuckSyncer struct{}
+
+func (stuckSyncer) SyncNow(string)                     {}
+func (stuckSyncer) SyncNowDone(string) <-chan struct{} { return make(chan struct{}) }
+func (stuckSyncer) Syncing(string) bool                { return true }
+
+// A first sync still running when the wait ends is said to be running,
+// as a warning, and the card says so: never "Connected".
+func TestConnectFirstSyncStillRunning(t *testing.T) {
+	s := newSignedIn(t)
+	s.c.syncer, s.c.firstSyncWait = stuckSyncer{}, 50*time.Millisecond
+	s.h = s.c.Handler()
+	s.post("/admin/integrations", url.Values{"provider": {"fleet"}, "cloudId": {"https://fleet.invalid"}, "clientSecret": {"t"}})
+	page := html.UnescapeString(s.get("/admin/integrations"))
+	const want = `<p class="flash warn" role="status">Added Fleet; its first sync is still running. This page shows the outcome when it ends.</p>`
+	if !strings.Contains(page, want) || strings.Contains(page, "Connected") {
+		t.Errorf("page after connecting: want %s and no \"Connected\"; got %s", want, page)
+	}
+	if !strings.Contains(page, `<span class="badge">syncing</span> The first sync is still running.`) {
+		t.Errorf("the card does not say the first sync is running")
+	}
+}
+
+// A paused integration reads "paused" on the overview, not "error", and
+// the card gives the reason once.
+func TestPausedIntegrationOnOverview(t *testing.T) {
+	s := newSignedIn(t)
+	s.post("/admin/integrations", url.Values{"provider": {"fleet"}, "cloudId": {"https://fleet.invalid"}, "clientSecret": {"t"}})
+	ins, _ := s.svc.Store().Integrations(ctx, s.tn.ID)
+	if len(ins) != 1 {
+		t.Fatalf("got %d integrations, want 1", len(ins))
+	}
+	const refused = "Fleet refused the credentials: it answered 403 Forbidden."
+	now := s.svc.Now()
+	if err := s.svc.SetIntegrationStatus(ctx, ins[0].ID, postern.IntegrationStatus{LastAttempt: now, Error: refused, PausedUntil: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	overview := s.get("/admin/")
+	if !strings.Contains(overview, `<span class="badge warn">paused</span>`) || strings.Contains(overview, `<span class="badge bad">error</span>`) {
+		t.Errorf("overview: want the integration shown paused, not error")
+	}
+	page := html.UnescapeString(s.get("/admin/integrations"))
+	if strings.Count(page, refused) != 1 || !strings.Contains(page, "Paused until ") {
+		t.Errorf("integrations page: want the reason once with the pause; got %d mentions", strings.Count(page, refused))
 	}
 }

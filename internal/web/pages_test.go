@@ -138,6 +138,17 @@ type fakeSyncer struct{ ids []string }
 
 func (f *fakeSyncer) SyncNow(id string) { f.ids = append(f.ids, id) }
 
+// SyncNowDone records the request and reports it done at once, as if the
+// sync had already ended.
+func (f *fakeSyncer) SyncNowDone(id string) <-chan struct{} {
+	f.SyncNow(id)
+	done := make(chan struct{})
+	close(done)
+	return done
+}
+
+func (f *fakeSyncer) Syncing(string) bool { return false }
+
 func TestSyncNow(t *testing.T) {
 	s := newSignedIn(t)
 	sy := &fakeSyncer{}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/integrations"
 )
 
 // view is what every page template receives.
@@ -20,9 +21,11 @@ type view struct {
 	CSRF     string
 	CanWrite bool
 	Flash    string // a success message
-	Error    string // a failure message
-	Now      time.Time
-	Data     any
+	// FlashWarn shows Flash as a warning: done, but not as hoped.
+	FlashWarn bool
+	Error     string // a failure message
+	Now       time.Time
+	Data      any
 }
 
 // navOf returns the nav entry a page template belongs to.
@@ -54,7 +57,7 @@ func (c *Console) renderView(w http.ResponseWriter, r *http.Request, s *session,
 	if s != nil {
 		v.User, v.CSRF, v.CanWrite = &s.user, s.csrf, canWrite(s.user.Role)
 		if v.Flash == "" && r.Method == http.MethodGet {
-			v.Flash = c.flashes.take(s.token)
+			v.Flash, v.FlashWarn = c.flashes.takeKind(s.token)
 		}
 	}
 	var buf bytes.Buffer
@@ -92,8 +95,13 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, wha
 // not empty, is shown once on the session's next page. The message stays
 // on the server (see flashes), never in the URL.
 func redirect(w http.ResponseWriter, r *http.Request, path, flash string) {
+	redirectKind(w, r, path, flash, false)
+}
+
+// redirectKind is redirect; warn shows the message as a warning.
+func redirectKind(w http.ResponseWriter, r *http.Request, path, flash string, warn bool) {
 	if s := sessionFrom(r.Context()); s != nil && s.flashes != nil && flash != "" {
-		s.flashes.set(s.token, flash)
+		s.flashes.setKind(s.token, flash, warn)
 	}
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
@@ -101,13 +109,18 @@ func redirect(w http.ResponseWriter, r *http.Request, path, flash string) {
 // templateFuncs are the helpers templates use.
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"when":         when,
-		"ago":          ago,
-		"join":         strings.Join,
-		"add":          func(a, b int) int { return a + b },
-		"percent":      func(a, b int) int { return percentOf(a, b) },
-		"providerName": providerName,
-		"dict":         dict,
+		"when":            when,
+		"ago":             ago,
+		"join":            strings.Join,
+		"add":             func(a, b int) int { return a + b },
+		"percent":         func(a, b int) int { return percentOf(a, b) },
+		"providerName":    providerName,
+		"intervalMinutes": intervalMinutes,
+		"deviceTotal":     deviceTotal,
+		"integrationState": func(st postern.IntegrationStatus, now time.Time) string {
+			return integrations.State(st, false, now)
+		},
+		"dict": dict,
 	}
 }
 

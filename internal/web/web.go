@@ -30,7 +30,13 @@ var staticFiles embed.FS
 
 // Syncer runs posture integration syncs on demand, as the API's does.
 type Syncer interface {
+	// SyncNow starts a sync of the integration at once.
 	SyncNow(id string)
+	// SyncNowDone is SyncNow, and returns a channel closed when that
+	// sync has ended and its status is recorded.
+	SyncNowDone(id string) <-chan struct{}
+	// Syncing reports whether a sync of the integration is running.
+	Syncing(id string) bool
 }
 
 // Decider answers whether a device may reach an address under the policy
@@ -75,27 +81,31 @@ type Console struct {
 	log        *slog.Logger
 	decisions  Decider
 	syncer     Syncer
-	presence   Presence
-	sessionTTL time.Duration
-	pages      map[string]*template.Template // by page name, each with the layout
-	flashes    flashes                       // one-shot messages for each session's next page
+	// firstSyncWait bounds how long connecting an integration waits for
+	// its first sync before the page says it is still running.
+	firstSyncWait time.Duration
+	presence      Presence
+	sessionTTL    time.Duration
+	pages         map[string]*template.Template // by page name, each with the layout
+	flashes       flashes                       // one-shot messages for each session's next page
 }
 
 // New parses the console's templates and returns it; a template that does
 // not parse is an error here, at start-up, rather than on first view.
 func New(cfg Config) (*Console, error) {
 	c := &Console{
-		svc:        cfg.Service,
-		st:         cfg.Service.Store(),
-		tailnetID:  cfg.TailnetID,
-		baseDomain: cfg.BaseDomain,
-		secure:     strings.HasPrefix(strings.ToLower(cfg.ServerURL), "https://"),
-		origin:     originOf(cfg.ServerURL),
-		log:        cfg.Logger,
-		decisions:  cfg.Decisions,
-		syncer:     cfg.Syncer,
-		presence:   cfg.Presence,
-		sessionTTL: cfg.SessionTTL,
+		svc:           cfg.Service,
+		st:            cfg.Service.Store(),
+		tailnetID:     cfg.TailnetID,
+		baseDomain:    cfg.BaseDomain,
+		secure:        strings.HasPrefix(strings.ToLower(cfg.ServerURL), "https://"),
+		origin:        originOf(cfg.ServerURL),
+		log:           cfg.Logger,
+		decisions:     cfg.Decisions,
+		syncer:        cfg.Syncer,
+		firstSyncWait: firstSyncWait,
+		presence:      cfg.Presence,
+		sessionTTL:    cfg.SessionTTL,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
