@@ -41,9 +41,18 @@ type Config struct {
 	FirstSyncWait time.Duration
 	// Registrar approves interactive logins; nil lists none.
 	Registrar Registrar
+	// Presence says which devices hold a map session now, for
+	// connectedToControl; nil reports every device as not connected.
+	Presence Presence
 	// Proxies says which peers may report a client's address in
 	// X-Forwarded-For; nil trusts none.
 	Proxies *realip.Resolver
+}
+
+// Presence says whether a device has a live connection to the control
+// server now.
+type Presence interface {
+	Online(deviceID int64) bool
 }
 
 // Decider answers whether a device may reach an address, and why.
@@ -64,6 +73,7 @@ type API struct {
 	// firstSyncWait bounds how long a create waits for the first sync.
 	firstSyncWait time.Duration
 	registrar     Registrar
+	presence      Presence
 	proxies       *realip.Resolver
 }
 
@@ -84,6 +94,7 @@ func New(cfg Config) *API {
 		syncer:        cfg.Syncer,
 		firstSyncWait: cmp.Or(cfg.FirstSyncWait, DefaultFirstSyncWait),
 		registrar:     cfg.Registrar,
+		presence:      cfg.Presence,
 		proxies:       cfg.Proxies,
 	}
 }

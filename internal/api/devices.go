@@ -81,6 +81,7 @@ func (a *API) toDeviceJSON(d postern.Device, users map[string]postern.User, all 
 		ClientVersion: d.ClientVersion, OS: d.OS, Created: rfc3339(d.Created), LastSeen: rfc3339(d.LastSeen),
 		KeyExpiryDisabled: d.KeyExpiryDisabled, Expires: rfc3339(d.KeyExpiry), Authorized: d.Authorized,
 		MachineKey: d.MachineKey, NodeKey: d.NodeKey, Tags: d.Tags, IsEphemeral: d.Ephemeral,
+		ConnectedToControl: a.presence != nil && a.presence.Online(d.ID),
 	}
 	if a.baseDomain != "" {
 		j.Name = d.Name + "." + a.baseDomain

@@ -95,10 +95,11 @@ func (s *stack) authKey(tags ...string) string {
 }
 
 type device struct {
-	NodeID          string   `json:"nodeId"`
-	Hostname        string   `json:"hostname"`
-	Addresses       []string `json:"addresses"`
-	PostureIdentity *struct {
+	NodeID             string   `json:"nodeId"`
+	Hostname           string   `json:"hostname"`
+	ConnectedToControl bool     `json:"connectedToControl"`
+	Addresses          []string `json:"addresses"`
+	PostureIdentity    *struct {
 		SerialNumbers []string `json:"serialNumbers"`
 		Disabled      bool     `json:"disabled"`
 	} `json:"postureIdentity"`
@@ -234,7 +235,8 @@ func TestPostureEnforcedEndToEnd(t *testing.T) {
 	if got := cd.PostureIdentity.SerialNumbers; len(got) != 1 || got[0] != serial {
 		t.Fatalf("client postureIdentity: got %v, want [%s]", got, serial)
 	}
-	sd := s.device("server", nil)
+	// A device holding its map session reads as connected in the API.
+	sd := s.device("server", func(d device) bool { return d.ConnectedToControl })
 	target := net.JoinHostPort(sd.Addresses[0], fmt.Sprint(echoListener(t)))
 
 	// The peers must see each other before any filter decision matters.
@@ -288,4 +290,6 @@ func TestPostureEnforcedEndToEnd(t *testing.T) {
 	if _, err := srv.Status(context.Background()); err != nil {
 		t.Errorf("server node status at the end: %v", err)
 	}
+	srv.Stop()
+	s.device("server", func(d device) bool { return !d.ConnectedToControl })
 }

@@ -163,7 +163,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.stopPlanes()
 		}
 	}()
-	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, Syncer: s.syncer, Registrar: s.control, BaseDomain: baseDomain, Proxies: s.proxies})
+	s.api = api.New(api.Config{Service: s.svc, TailnetID: t.ID, Logger: s.log, Decisions: s.engine, Syncer: s.syncer, Registrar: s.control, Presence: s.control, BaseDomain: baseDomain, Proxies: s.proxies})
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(s))
