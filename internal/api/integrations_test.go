@@ -111,25 +111,7 @@ func TestPostureIntegrations(t *testing.T) {
 // stored it: the sealed secret and the status included.
 func integrationRow(t *testing.T, e *env, id string) []any {
 	t.Helper()
-	db := storetest.OpenSQL(t, store.Options{DataDir: e.srv.DataDir()})
-	rows, err := db.Query(`SELECT * FROM integrations WHERE id = ?`, id)
-	if err != nil {
-		t.Fatalf("reading integration row: %v", err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	if !rows.Next() {
-		t.Fatalf("integration %s: no row", id)
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		t.Fatalf("scanning integration row: %v", err)
-	}
-	return vals
+	return storetest.Row(t, storetest.OpenSQL(t, store.Options{DataDir: e.srv.DataDir()}), "integrations", id)
 }
 
 // A PATCH that moves an integration to another host must carry the

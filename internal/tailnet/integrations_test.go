@@ -20,24 +20,7 @@ import (
 // the sealed secret and the status included.
 func integrationRow(t *testing.T, db *sql.DB, id string) []any {
 	t.Helper()
-	rows, err := db.Query(`SELECT * FROM integrations WHERE id = $1`, id)
-	if err != nil {
-		t.Fatalf("reading integration row: %v", err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	if !rows.Next() {
-		t.Fatalf("integration %s: no row", id)
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		t.Fatalf("scanning integration row: %v", err)
-	}
-	return vals
+	return storetest.Row(t, db, "integrations", id)
 }
 
 func ptr(s string) *string { return &s }

@@ -190,3 +190,31 @@ func OpenSQL(t testing.TB, o store.Options) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// Row returns every column of the row of table whose id is id, exactly as
+// stored (sealed secrets included), so a test can assert that a refused
+// request changed nothing at all.
+func Row(t testing.TB, db *sql.DB, table, id string) []any {
+	t.Helper()
+	rows, err := db.Query(`SELECT * FROM `+table+` WHERE id = $1`, id)
+	if err != nil {
+		t.Fatalf("reading %s row %s: %v", table, id, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatalf("reading %s columns: %v", table, err)
+	}
+	if !rows.Next() {
+		t.Fatalf("%s %s: no row", table, id)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatalf("scanning %s row %s: %v", table, id, err)
+	}
+	return vals
+}
