@@ -2,10 +2,12 @@ package tailnet_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern/postern"
+	"github.com/postern/postern/internal/tailnet"
 )
 
 func TestSetKeyExpiryDisabled(t *testing.T) {
@@ -81,4 +83,43 @@ func TestSetKeyExpiryDisabled(t *testing.T) {
 			t.Error("stored device changed by a refused request")
 		}
 	})
+}
+
+func TestKeyDurationSetting(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 0)
+	set := func(days int) error {
+		_, err := f.svc.UpdateSettings(ctx, ac, f.tn.ID, func(s *postern.TailnetSettings) error {
+			s.DevicesKeyDurationDays = days
+			return nil
+		})
+		return err
+	}
+	stored := func() int {
+		tn, err := f.st.Tailnet(ctx, f.tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tn.Settings.DevicesKeyDurationDays
+	}
+	if got := stored(); got != tailnet.DefaultKeyDurationDays {
+		t.Errorf("new tailnet: got %d days, want %d", got, tailnet.DefaultKeyDurationDays)
+	}
+	for _, days := range []int{1, 180} {
+		if err := set(days); err != nil || stored() != days {
+			t.Errorf("%d days: got %v, stored %d; want accepted", days, err, stored())
+		}
+	}
+	for _, days := range []int{0, -1, 181} {
+		err := set(days)
+		if postern.ErrorCode(err) != postern.EINVALID || !strings.Contains(postern.ErrorMessage(err), "devicesKeyDurationDays must be between 1 and 180") {
+			t.Errorf("%d days: got %v, want invalid 'must be between 1 and 180'", days, err)
+		}
+		if got := stored(); got != 180 {
+			t.Errorf("%d days refused: stored %d, want 180 unchanged", days, got)
+		}
+	}
+	if got := tailnet.KeyDuration(postern.TailnetSettings{}); got != 180*24*time.Hour {
+		t.Errorf("KeyDuration with no setting: got %v, want 180 days", got)
+	}
 }
