@@ -286,3 +286,26 @@ func (a *API) expireDevice(w http.ResponseWriter, r *http.Request, p *principal)
 	writeJSON(w, http.StatusOK, struct{}{})
 	return nil
 }
+
+// setDeviceKey turns a device's node key expiry off or on, as
+// Tailscale's POST /device/{id}/key {"keyExpiryDisabled": bool} does.
+func (a *API) setDeviceKey(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var body struct {
+		KeyExpiryDisabled *bool `json:"keyExpiryDisabled"`
+	}
+	d, err := a.deviceOf(r)
+	if err == nil {
+		err = decodeStrict(r, &body)
+	}
+	if err == nil && body.KeyExpiryDisabled == nil {
+		err = badf("missing field \"keyExpiryDisabled\"")
+	}
+	if err == nil {
+		_, err = a.svc.SetKeyExpiryDisabled(r.Context(), p.auditContext(), a.tailnetID, d.ID, *body.KeyExpiryDisabled)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
+}

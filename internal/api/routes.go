@@ -13,6 +13,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/device/{id}/authorized", a.authed(ScopeDevicesCore, a.authorizeDevice))
 	mux.HandleFunc("POST "+p+"/device/{id}/tags", a.authed(ScopeDevicesCore, a.setDeviceTags))
 	mux.HandleFunc("POST "+p+"/device/{id}/expire", a.authed(ScopeDevicesCore, a.expireDevice))
+	mux.HandleFunc("POST "+p+"/device/{id}/key", a.authed(ScopeDevicesCore, a.setDeviceKey))
 
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/registrations", a.authed(read(ScopeDevicesCore), a.listRegistrations))
 	mux.HandleFunc("POST "+p+"/registrations/{id}/approve", a.authed(ScopeDevicesCore, a.approveRegistration))

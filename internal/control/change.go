@@ -97,6 +97,7 @@ func (s *Server) Notify(c Change) {
 	for _, id := range c.Removed {
 		delete(s.nodes, id)
 		delete(s.live, id)
+		s.stopKeyTimerLocked(id)
 		if ss := s.sessions[id]; ss != nil {
 			gone = append(gone, ss) // a deleted device's own stream ends
 		}

@@ -130,6 +130,7 @@ type Server struct {
 	pending  map[string]*pendingReg    // interactive registrations, by id
 	c2n      map[string]chan *http.Response
 	offline  map[int64]*time.Timer // ephemeral devices awaiting clean-up
+	expiries map[int64]keyTimer    // cached devices' coming key expiries
 	// derpConns are the relay's admitted connections and their node keys.
 	derpConns map[net.Conn]key.NodePublic
 }
@@ -177,6 +178,7 @@ func New(cfg Config) (*Server, error) {
 		pending:    map[string]*pendingReg{},
 		c2n:        map[string]chan *http.Response{},
 		offline:    map[int64]*time.Timer{},
+		expiries:   map[int64]keyTimer{},
 		derpConns:  map[net.Conn]key.NodePublic{},
 	}
 	s.derp = derpserver.New(dk, func(format string, args ...any) {
@@ -223,6 +225,9 @@ func (s *Server) Close() error {
 		}
 		s.mu.Lock()
 		s.closed = true
+		for id := range s.expiries {
+			s.stopKeyTimerLocked(id)
+		}
 		s.mu.Unlock()
 		s.cancel()
 		s.bg.Wait()

@@ -58,6 +58,7 @@ func (s *Server) device(ctx context.Context, id int64) (*postern.Device, error) 
 	s.mu.Lock()
 	s.nodes[id] = &dev
 	s.mu.Unlock()
+	s.watchKeyExpiry(&dev)
 	return &dev, nil
 }
 
@@ -115,7 +116,11 @@ func (s *Server) tailNode(d *postern.Device, ln liveNode) *tailcfg.Node {
 		n.KeyExpiry = time.Time{}
 	}
 	if !n.KeyExpiry.IsZero() && !s.now().Before(n.KeyExpiry) {
+		// As Tailscale's control does: an expired node keeps its place
+		// in peers' maps, marked, with no way to reach it.
 		n.Expired = true
+		n.Endpoints = nil
+		n.HomeDERP = 0
 	}
 	if !d.LastSeen.IsZero() {
 		n.LastSeen = new(d.LastSeen)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/tailnet"
 )
 
 // maxRequest bounds the JSON body of register and map requests.
@@ -148,11 +149,7 @@ func (s *Server) keyExpiry(tn *postern.Tailnet, tagged bool) time.Time {
 	if tagged {
 		return time.Time{}
 	}
-	days := tn.Settings.DevicesKeyDurationDays
-	if days <= 0 {
-		days = 180
-	}
-	return s.now().Add(time.Duration(days) * 24 * time.Hour)
+	return s.now().Add(tailnet.KeyDuration(tn.Settings))
 }
 
 // logout expires the node key; an ephemeral device is deleted at once.

@@ -190,13 +190,21 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 	keepAlive := time.NewTicker(s.cfg.KeepAlive)
 	defer keepAlive.Stop()
 	// The session ends when the node key expires; the client's next
-	// poll is refused until it logs in again.
+	// poll is refused until it logs in again. An admin may disable or
+	// re-enable expiry meanwhile, so the timer follows the device.
 	var expired <-chan time.Time
-	if !d.KeyExpiryDisabled && !d.KeyExpiry.IsZero() {
-		t := time.NewTimer(d.KeyExpiry.Sub(s.now()))
-		defer t.Stop()
-		expired = t.C
+	var expiry *time.Timer
+	armExpiry := func(cur *postern.Device) {
+		if expiry != nil {
+			expiry.Stop()
+		}
+		expiry, expired = s.sessionExpiry(cur), nil
+		if expiry != nil {
+			expired = expiry.C
+		}
 	}
+	armExpiry(d)
+	defer func() { armExpiry(&postern.Device{}) }()
 	identity := time.NewTicker(s.cfg.IdentityInterval)
 	defer identity.Stop()
 	for {
@@ -208,8 +216,13 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 		case <-s.done:
 			return
 		case <-expired:
-			s.log.Info("map session ended: node key expired", "device_id", d.ID)
-			return
+			cur, err := s.device(ctx, d.ID)
+			if err != nil || keyExpired(cur, s.now()) {
+				s.log.Info("map session ended: node key expired", "device_id", d.ID)
+				return
+			}
+			armExpiry(cur)
+			continue
 		case <-identity.C:
 			s.background(func(ctx context.Context) { s.collectIdentity(ctx, d.ID) })
 			continue
@@ -231,6 +244,11 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, d *postern.D
 		ss.mu.Lock()
 		pend := ss.pend.take()
 		ss.mu.Unlock()
+		if pend.self {
+			if cur, err := s.device(ctx, d.ID); err == nil {
+				armExpiry(cur)
+			}
+		}
 		for {
 			resp, rest, err := s.deltaMap(ctx, ss, pend)
 			if err != nil {

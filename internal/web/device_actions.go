@@ -35,3 +35,26 @@ func (c *Console) deleteDevice(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	redirect(w, r, "/admin/machines", "Removed "+d.Name+".")
 }
+
+// setKeyExpiry turns a device's node key expiry off or on, as the API's
+// POST /device/{id}/key does.
+func (c *Console) setKeyExpiry(w http.ResponseWriter, r *http.Request, s *session) {
+	disabled, err := strconv.ParseBool(r.PostForm.Get("keyExpiryDisabled"))
+	if err != nil {
+		c.renderError(w, r, s, http.StatusBadRequest, "Choose whether to disable or enable key expiry.")
+		return
+	}
+	d, err := c.deviceByPath(r.Context(), r.PathValue("id"))
+	if err == nil {
+		_, err = c.svc.SetKeyExpiryDisabled(r.Context(), s.actor(), c.tailnetID, d.ID, disabled)
+	}
+	if err != nil {
+		c.failed(w, r, s, "Changing key expiry", err)
+		return
+	}
+	msg := "Key expiry enabled for " + d.Name + "."
+	if disabled {
+		msg = "Key expiry disabled for " + d.Name + "; its key never expires."
+	}
+	redirect(w, r, "/admin/machines/"+strconv.FormatInt(d.ID, 10), msg)
+}

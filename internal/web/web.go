@@ -187,6 +187,7 @@ func (c *Console) Handler() http.Handler {
 	read("/admin/machines/{id}", c.device)
 	write("/admin/machines/{id}/approve", c.approveDevice)
 	write("/admin/machines/{id}/delete", c.deleteDevice)
+	write("/admin/machines/{id}/key", c.setKeyExpiry)
 	read("/admin/integrations", c.integrations)
 	write("/admin/integrations", c.createIntegration)
 	write("/admin/integrations/{id}", c.updateIntegration)

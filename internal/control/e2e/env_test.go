@@ -41,6 +41,7 @@ type env struct {
 	st    store.Store
 	pol   *testPolicy
 	srv   *control.Server
+	w     *tailnet.Service // the writer the server commits through
 	url   string
 	tn    postern.Tailnet
 	alice postern.User
@@ -87,7 +88,7 @@ func newEnv(t *testing.T, settings postern.TailnetSettings, tune ...func(*contro
 	w.Subscribe(func(c tailnet.Change) {
 		e.srv.Notify(control.Change{AllFilters: true, AllPeers: true, Added: c.DevicesAdded, Removed: c.DevicesRemoved, Updated: c.DevicesUpdated})
 	})
-	cfg.Writer = w
+	cfg.Writer, e.w = w, w
 	e.srv, err = control.New(cfg)
 	must(t, err)
 	hs := &http.Server{Handler: e.srv.Handler()}
