@@ -14,6 +14,7 @@ import (
 type Registrar interface {
 	PendingRegistrations() []control.Registration
 	ApproveRegistration(ctx context.Context, id, userID string, actor postern.AuditActor) (postern.Device, error)
+	RejectRegistration(ctx context.Context, id string, actor postern.AuditActor) (control.Registration, error)
 }
 
 // listRegistrations is GET /tailnet/{t}/registrations (Postern's
@@ -82,5 +83,20 @@ func (a *API) approveRegistration(w http.ResponseWriter, r *http.Request, p *pri
 		return err
 	}
 	writeJSON(w, http.StatusOK, a.toDeviceJSON(d, users, false))
+	return nil
+}
+
+// rejectRegistration is POST /registrations/{id}/reject (Postern's
+// addition): the login is dropped, nothing is stored, and the waiting
+// client's "tailscale up" fails saying an administrator rejected it.
+func (a *API) rejectRegistration(w http.ResponseWriter, r *http.Request, p *principal) error {
+	if a.registrar == nil {
+		return postern.Errorf(postern.EUNAVAILABLE, "the control server is not running")
+	}
+	g, err := a.registrar.RejectRegistration(r.Context(), r.PathValue("id"), audit.User(p.User))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": g.ID, "hostname": g.Hostname})
 	return nil
 }

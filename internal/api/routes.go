@@ -17,6 +17,7 @@ func (a *API) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/registrations", a.authed(read(ScopeDevicesCore), a.listRegistrations))
 	mux.HandleFunc("POST "+p+"/registrations/{id}/approve", a.authed(ScopeDevicesCore, a.approveRegistration))
+	mux.HandleFunc("POST "+p+"/registrations/{id}/reject", a.authed(ScopeDevicesCore, a.rejectRegistration))
 	mux.HandleFunc("GET "+p+"/device/{id}/access", a.authed(read(ScopeDevicesCore), a.access))
 
 	// Posture attributes.

@@ -47,8 +47,9 @@ type pendingReg struct {
 	source    netip.Addr // address the Noise connection came from
 	created   time.Time
 	done      chan struct{} // closed once approved
-	gone      chan struct{} // closed when dropped unapproved (expired or replaced)
+	gone      chan struct{} // closed when dropped unapproved (expired, replaced or rejected)
 	deviceID  int64         // set before done is closed
+	rejected  bool          // set before gone is closed when an admin rejected it
 	approving bool
 }
 
@@ -199,6 +200,9 @@ func (s *Server) awaitApproval(ctx context.Context, mk key.MachinePublic, req *t
 	select {
 	case <-p.done:
 	case <-p.gone:
+		if p.rejected {
+			return tailcfg.RegisterResponse{}, postern.Errorf(postern.EFORBIDDEN, "%s", rejectedMessage)
+		}
 		return tailcfg.RegisterResponse{}, postern.Errorf(postern.EINVALID, "login URL %s expired; run \"tailscale up\" again", req.Followup)
 	case <-ctx.Done():
 		return tailcfg.RegisterResponse{}, ctx.Err()
@@ -215,6 +219,10 @@ func (s *Server) awaitApproval(ctx context.Context, mk key.MachinePublic, req *t
 	return s.okResponse(ctx, &d), nil
 }
 
+// rejectedMessage is what "tailscale up" prints when an admin rejects
+// its login.
+const rejectedMessage = "an administrator rejected this login"
+
 // PendingRegistrations lists interactive logins waiting for approval.
 func (s *Server) PendingRegistrations() []Registration {
 	s.mu.Lock()
@@ -224,14 +232,7 @@ func (s *Server) PendingRegistrations() []Registration {
 		if p.deviceID != 0 || s.now().Sub(p.created) > pendingTTL {
 			continue
 		}
-		r := Registration{
-			ID: p.id, Created: p.created, Ephemeral: p.ephemeral, RequestTags: slices.Clone(p.tags),
-			MachineKey: p.machine.String(), NodeKey: p.nodeKey.String(), Source: p.source,
-		}
-		if hi := p.hostinfo; hi != nil {
-			r.Hostname, r.OS = hi.Hostname, hi.OS
-		}
-		out = append(out, r)
+		out = append(out, p.registration())
 	}
 	slices.SortFunc(out, func(a, b Registration) int { return a.Created.Compare(b.Created) })
 	return out
@@ -259,6 +260,41 @@ func (s *Server) ApproveRegistration(ctx context.Context, id, userID string, act
 	}
 	s.mu.Unlock()
 	return d, err
+}
+
+// registration is p as the API and console show it.
+func (p *pendingReg) registration() Registration {
+	r := Registration{
+		ID: p.id, Created: p.created, Ephemeral: p.ephemeral, RequestTags: slices.Clone(p.tags),
+		MachineKey: p.machine.String(), NodeKey: p.nodeKey.String(), Source: p.source,
+	}
+	if hi := p.hostinfo; hi != nil {
+		r.Hostname, r.OS = hi.Hostname, hi.OS
+	}
+	return r
+}
+
+// RejectRegistration drops the interactive login id (the last element of
+// its login URL) unapproved: nothing is stored, and the client waiting
+// for it is told an administrator rejected it. It returns the login as it
+// was. A rejection stores nothing, so it is logged with actor rather than
+// audited; the audit log records configuration changes.
+func (s *Server) RejectRegistration(ctx context.Context, id string, actor postern.AuditActor) (Registration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pending[id]
+	if p == nil || p.deviceID != 0 {
+		return Registration{}, postern.Errorf(postern.ENOTFOUND, "no pending login %q", id)
+	}
+	if p.approving {
+		return Registration{}, postern.Errorf(postern.ECONFLICT, "login %q is being approved", id)
+	}
+	r := p.registration()
+	p.rejected = true
+	s.dropPendingLocked(p)
+	s.log.InfoContext(ctx, "login rejected", "login_id", id, "hostname", r.Hostname,
+		"machine_key", p.machine.ShortString(), "source", r.Source.String(), "actor_id", actor.ID, "actor", actor.LoginName)
+	return r, nil
 }
 
 // approve checks the tags p asks for against the policy for the user

@@ -241,3 +241,48 @@ func TestExpiredLoginReleasesWaitingClient(t *testing.T) {
 	}
 	ts.noDevices(t)
 }
+
+func TestRejectRegistration(t *testing.T) {
+	ts := newTestServer(t)
+	mk, nk := key.NewMachine().Public(), key.NewNode().Public()
+	resp, err := ts.register(fromAddr(mk, "192.0.2.13"), mk, regReq(nk, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() {
+		req := regReq(nk, "")
+		req.Followup = resp.AuthURL
+		_, err := ts.register(fromAddr(mk, "192.0.2.13"), mk, req)
+		waited <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	pend := ts.PendingRegistrations()
+	if len(pend) != 1 {
+		t.Fatalf("pending: got %d, want 1", len(pend))
+	}
+	ctx := context.Background()
+	got, err := ts.RejectRegistration(ctx, pend[0].ID, postern.AuditActor{})
+	if err != nil || got.ID != pend[0].ID {
+		t.Fatalf("reject: got %+v, %v; want the login", got, err)
+	}
+	select {
+	case err := <-waited:
+		if postern.ErrorCode(err) != postern.EFORBIDDEN || postern.ErrorMessage(err) != "an administrator rejected this login" {
+			t.Errorf("waiting follow-up: got %v, want forbidden 'an administrator rejected this login'", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("follow-up still waiting 2s after its login was rejected")
+	}
+	if n := len(ts.PendingRegistrations()); n != 0 {
+		t.Errorf("pending after reject: got %d, want 0", n)
+	}
+	ts.noDevices(t)
+	if _, err := ts.RejectRegistration(ctx, pend[0].ID, postern.AuditActor{}); postern.ErrorCode(err) != postern.ENOTFOUND {
+		t.Errorf("reject again: got %v, want not found", err)
+	}
+	if _, err := ts.ApproveRegistration(ctx, pend[0].ID, ts.user.ID, postern.AuditActor{}); postern.ErrorCode(err) != postern.ENOTFOUND {
+		t.Errorf("approve after reject: got %v, want not found", err)
+	}
+	ts.noDevices(t)
+}

@@ -74,7 +74,7 @@ func (s *Server) startPlanes(ctx context.Context) error {
 	go engine.Run(runCtx)
 	go syncer.Run(runCtx)
 	console, err := web.New(web.Config{Service: s.svc, TailnetID: tid, ServerURL: s.cfg.ServerURL,
-		BaseDomain: baseDomain, Logger: s.log, Decisions: engine, Syncer: syncer, Presence: ctl})
+		BaseDomain: baseDomain, Logger: s.log, Decisions: engine, Syncer: syncer, Presence: ctl, Registrar: ctl})
 	if err != nil {
 		cancel()
 		ctl.Close()

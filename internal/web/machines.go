@@ -54,14 +54,20 @@ func (c *Console) machines(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, ps := range f.postures {
 		names = append(names, ps.Name)
 	}
+	logins, err := c.pendingLogins(r.Context(), s, "/admin/machines")
+	if err != nil {
+		c.failed(w, r, s, "Loading logins waiting for approval", err)
+		return
+	}
 	c.render(w, r, s, "machines", "Machines", struct {
+		Logins      pendingCard
 		Rows        []machineRow
 		Total       int
 		Q, Show     string
 		Posture     string
 		Postures    []string
 		ShowOptions []string
-	}{rows, len(f.devices), r.URL.Query().Get("q"), show, wantFail, names,
+	}{logins, rows, len(f.devices), r.URL.Query().Get("q"), show, wantFail, names,
 		[]string{"online", "offline", "tagged", "ephemeral", "pending", "failing"}})
 }
 

@@ -57,10 +57,17 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	for i := range ins {
 		ins[i].ClientSecret = "" // templates never see secrets
 	}
+	logins, err := c.pendingLogins(ctx, s, "/admin/")
+	if err != nil {
+		c.failed(w, r, s, "Loading logins waiting for approval", err)
+		return
+	}
+	pending += len(logins.Logins)
 	c.render(w, r, s, "overview", "Overview", struct {
 		Devices, Online, Pending int
 		Counts                   []store.PostureCount
 		Chart                    chart
 		Integrations             []postern.Integration
-	}{len(f.devices), on, pending, counts, buildChart(history, now), ins})
+		Logins                   pendingCard
+	}{len(f.devices), on, pending, counts, buildChart(history, now), ins, logins})
 }

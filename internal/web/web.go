@@ -22,7 +22,7 @@ import (
 	"github.com/postern/postern/internal/tailnet"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFiles embed.FS
 
 //go:embed static
@@ -66,6 +66,9 @@ type Config struct {
 	// Presence answers "online now"; nil means a device seen in the last
 	// five minutes counts as online.
 	Presence Presence
+	// Registrar lists, approves and rejects interactive logins; nil hides
+	// the "Waiting for approval" card.
+	Registrar Registrar
 	// SessionTTL is how long a sign-in lasts; 0 means 12 hours.
 	SessionTTL time.Duration
 }
@@ -85,6 +88,7 @@ type Console struct {
 	// its first sync before the page says it is still running.
 	firstSyncWait time.Duration
 	presence      Presence
+	registrar     Registrar
 	sessionTTL    time.Duration
 	pages         map[string]*template.Template // by page name, each with the layout
 	flashes       flashes                       // one-shot messages for each session's next page
@@ -105,6 +109,7 @@ func New(cfg Config) (*Console, error) {
 		syncer:        cfg.Syncer,
 		firstSyncWait: firstSyncWait,
 		presence:      cfg.Presence,
+		registrar:     cfg.Registrar,
 		sessionTTL:    cfg.SessionTTL,
 	}
 	if c.log == nil {
@@ -134,7 +139,7 @@ func parsePages() (map[string]*template.Template, error) {
 		if base == "layout" {
 			continue
 		}
-		t, err := template.New(base).Funcs(templateFuncs()).ParseFS(templateFiles, "templates/layout.html", n)
+		t, err := template.New(base).Funcs(templateFuncs()).ParseFS(templateFiles, "templates/layout.html", "templates/partials/*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("parsing console template %s: %w", n, err)
 		}
@@ -188,6 +193,8 @@ func (c *Console) Handler() http.Handler {
 	write("/admin/machines/{id}/approve", c.approveDevice)
 	write("/admin/machines/{id}/delete", c.deleteDevice)
 	write("/admin/machines/{id}/key", c.setKeyExpiry)
+	write("/admin/registrations/{id}/approve", c.approveLogin)
+	write("/admin/registrations/{id}/reject", c.rejectLogin)
 	read("/admin/integrations", c.integrations)
 	write("/admin/integrations", c.createIntegration)
 	write("/admin/integrations/{id}", c.updateIntegration)
