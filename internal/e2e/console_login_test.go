@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"github.com/postern/postern/internal/browsertest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,20 +40,17 @@ type upResult struct {
 
 // waitPending reloads the machines page until the console lists a login
 // from hostname, and returns its login ID.
-func waitPending(t *testing.T, b *browser, n *tsclient.Node, hostname string) string {
+func waitPending(t *testing.T, b *browsertest.Browser, n *tsclient.Node, hostname string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		b.open("/admin/machines")
-		id, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => {
+		b.Open("/admin/machines")
+		id := b.EvalString(`(() => {
 			for (const el of document.querySelectorAll("[data-login]")) {
 				if (el.querySelector(".hostname").textContent === `+"`"+hostname+"`"+`) return el.dataset.login;
 			}
 			return "";
-		})()`))
-		if err != nil {
-			t.Fatalf("reading the waiting logins: %v", err)
-		}
+		})()`)
 		if id != "" {
 			return id
 		}
@@ -68,7 +66,7 @@ func waitPending(t *testing.T, b *browser, n *tsclient.Node, hostname string) st
 // browser, as another user, and reaches Running; a second one is rejected
 // there and its "tailscale up" fails saying so, with no device added.
 func TestConsoleApprovesAndRejectsRealLogins(t *testing.T) {
-	chromium(t)
+	browsertest.Chromium(t)
 	s := startStack(t)
 	ctx := context.Background()
 	st, tid := s.srv.Service().Store(), s.srv.Tailnet().ID
@@ -81,13 +79,13 @@ func TestConsoleApprovesAndRejectsRealLogins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, s.srv.URL())
+	b := browsertest.New(t, s.srv.URL(), "e2e")
 	link, err := web.CreateSignInLink(ctx, st, s.srv.URL(), alice, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.do(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#signin")))
-	b.do(chromedp.Click(chromedp.CSS("#signin")), chromedp.WaitVisible(chromedp.CSS("#stat-devices")))
+	b.Do(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#signin")))
+	b.Do(chromedp.Click(chromedp.CSS("#signin")), chromedp.WaitVisible(chromedp.CSS("#stat-devices")))
 
 	upCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
@@ -96,25 +94,25 @@ func TestConsoleApprovesAndRejectsRealLogins(t *testing.T) {
 		n, done := interactiveUp(upCtx, t, s, "laptop")
 		id := waitPending(t, b, n, "laptop")
 		card := `[data-login="` + id + `"]`
-		got := b.text(card)
+		got := b.Text(card)
 		for _, want := range []string{id, "laptop", "claimed by the device", "linux", "127.0.0.1", "mkey:"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("waiting login: %q missing from %q", want, got)
 			}
 		}
-		b.shoot("machines-pending")
-		b.open("/admin/")
-		if got := b.text(card + " .fingerprint"); !strings.HasPrefix(got, "mkey:") {
+		b.Shoot("machines-pending")
+		b.Open("/admin/")
+		if got := b.Text(card + " .fingerprint"); !strings.HasPrefix(got, "mkey:") {
 			t.Errorf("overview: fingerprint %q, want mkey:...", got)
 		}
-		b.shoot("overview-pending")
+		b.Shoot("overview-pending")
 
-		b.do(chromedp.SetValue(chromedp.CSS(card+" form.approve select"), bob.ID))
-		b.submit(card + " form.approve button")
-		if got := b.text(".flash"); !strings.Contains(got, "Approved laptop") || !strings.Contains(got, "bob@example.com") {
+		b.Do(chromedp.SetValue(chromedp.CSS(card+" form.approve select"), bob.ID))
+		b.Submit(card + " form.approve button")
+		if got := b.Text(".flash"); !strings.Contains(got, "Approved laptop") || !strings.Contains(got, "bob@example.com") {
 			t.Errorf("flash after approve: got %q, want Approved laptop ... bob@example.com", got)
 		}
-		b.shoot("overview-approved")
+		b.Shoot("overview-approved")
 		select {
 		case r := <-done:
 			st, err := n.Status(upCtx)
@@ -136,11 +134,11 @@ func TestConsoleApprovesAndRejectsRealLogins(t *testing.T) {
 	t.Run("reject", func(t *testing.T) {
 		n, done := interactiveUp(upCtx, t, s, "intruder")
 		id := waitPending(t, b, n, "intruder")
-		b.submit(`[data-login="` + id + `"] form.reject button`)
-		if got := b.text(".flash"); !strings.Contains(got, "Rejected the login of intruder ("+id+")") {
+		b.Submit(`[data-login="` + id + `"] form.reject button`)
+		if got := b.Text(".flash"); !strings.Contains(got, "Rejected the login of intruder ("+id+")") {
 			t.Errorf("flash after reject: got %q, want Rejected the login of intruder (%s)", got, id)
 		}
-		b.shoot("machines-rejected")
+		b.Shoot("machines-rejected")
 		select {
 		case r := <-done:
 			if r.err == nil || !strings.Contains(r.out, "an administrator rejected this login") {

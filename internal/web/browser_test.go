@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"github.com/postern/postern/internal/browsertest"
 	"net/url"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ type consoleEnv struct {
 	srv                   *server.Server
 	svc                   *tailnet.Service
 	fleet                 *fakefleet.Server
-	b                     *browser
+	b                     *browsertest.Browser
 	laptop, laptop2, host postern.Device
 }
 
@@ -32,7 +33,7 @@ const fleetToken = "fleet-api-token"
 
 func newConsoleEnv(t *testing.T) *consoleEnv {
 	t.Helper()
-	chromium(t)
+	browsertest.Chromium(t)
 	ctx := context.Background()
 	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()})
 	if err != nil {
@@ -69,15 +70,15 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 		{HardwareSerial: "NOT-IN-TAILNET", Hostname: "stray", Policies: disk("pass")},
 	})
 
-	e.b = newBrowser(t, srv.URL())
+	e.b = browsertest.New(t, srv.URL(), "web")
 	link, err := web.CreateSignInLink(ctx, e.svc.Store(), srv.URL(), owner, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.b.do(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#signin")))
-	e.b.shoot("signin")
-	e.b.do(chromedp.Click(chromedp.CSS("#signin")), chromedp.WaitVisible(chromedp.CSS("#stat-devices")))
-	if got := e.b.text("#stat-devices"); got != "3" {
+	e.b.Do(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#signin")))
+	e.b.Shoot("signin")
+	e.b.Do(chromedp.Click(chromedp.CSS("#signin")), chromedp.WaitVisible(chromedp.CSS("#stat-devices")))
+	if got := e.b.Text("#stat-devices"); got != "3" {
 		t.Errorf("overview device count: got %q, want 3", got)
 	}
 	return e
@@ -86,7 +87,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 func TestBrowserSignInAndEveryPage(t *testing.T) {
 	e := newConsoleEnv(t)
 	b := e.b
-	b.shoot("overview")
+	b.Shoot("overview")
 	for _, p := range []struct{ path, name string }{
 		{"/admin/machines", "machines"},
 		{"/admin/machines?q=laptop2", "machines-search"},
@@ -97,49 +98,49 @@ func TestBrowserSignInAndEveryPage(t *testing.T) {
 		{"/admin/users", "users"},
 		{"/admin/logs?action=CREATE", "logs"},
 	} {
-		b.open(p.path)
-		b.shoot(p.name)
+		b.Open(p.path)
+		b.Shoot(p.name)
 	}
-	b.open("/admin/machines?q=laptop2")
-	if got := b.text("table.machines tbody"); !strings.Contains(got, "laptop2") || strings.Contains(got, "server") {
+	b.Open("/admin/machines?q=laptop2")
+	if got := b.Text("table.machines tbody"); !strings.Contains(got, "laptop2") || strings.Contains(got, "server") {
 		t.Errorf("search laptop2: got rows %q, want laptop2 only", got)
 	}
 
-	b.open("/admin/")
-	b.submit(".signout button")
-	b.do(chromedp.WaitVisible(chromedp.CSS("pre.cmd")))
-	b.open("/admin/machines")
-	if !strings.Contains(b.text("main"), "postern admin login-link") {
+	b.Open("/admin/")
+	b.Submit(".signout button")
+	b.Do(chromedp.WaitVisible(chromedp.CSS("pre.cmd")))
+	b.Open("/admin/machines")
+	if !strings.Contains(b.Text("main"), "postern admin login-link") {
 		t.Errorf("after sign-out: machines page did not send the browser to sign in")
 	}
-	b.checkErrors("sign-out")
+	b.CheckErrors("sign-out")
 }
 
 func TestBrowserIntegrationSync(t *testing.T) {
 	e := newConsoleEnv(t)
 	b := e.b
-	b.open("/admin/integrations")
-	b.do(
+	b.Open("/admin/integrations")
+	b.Do(
 		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=cloudId]"), e.fleet.URL()),
 		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=clientSecret]"), fleetToken),
 		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=syncIntervalMinutes]"), "5"),
 	)
-	b.submit("#provider-fleet button[type=submit]")
-	b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.Submit("#provider-fleet button[type=submit]")
+	b.Do(chromedp.WaitVisible(chromedp.CSS(".flash")))
 	// Connecting waits for the first sync and says how it went.
-	if got, want := b.text(".flash"), "Connected Fleet: the first sync matched 2 of 3 devices."; got != want {
+	if got, want := b.Text(".flash"), "Connected Fleet: the first sync matched 2 of 3 devices."; got != want {
 		t.Errorf("after connecting: got %q, want %q", got, want)
 	}
-	if b.eval(`document.querySelector(".flash").classList.contains("warn")`) {
+	if b.Eval(`document.querySelector(".flash").classList.contains("warn")`) {
 		t.Errorf("the message about a successful first sync is shown as a warning")
 	}
-	if got := b.text("#provider-fleet .interval"); got != "every 5 min" {
+	if got := b.Text("#provider-fleet .interval"); got != "every 5 min" {
 		t.Errorf("sync interval: got %q, want every 5 min", got)
 	}
-	if got := b.text("#provider-fleet .unmatched-devices"); !strings.Contains(got, "server") || !strings.Contains(got, "VMSERIAL01") || strings.Contains(got, "laptop") {
+	if got := b.Text("#provider-fleet .unmatched-devices"); !strings.Contains(got, "server") || !strings.Contains(got, "VMSERIAL01") || strings.Contains(got, "laptop") {
 		t.Errorf("devices without a vendor record: got %q, want server (VMSERIAL01) only", got)
 	}
-	if got := b.text("#provider-fleet .unmatched-records"); !strings.Contains(got, "NOT-IN-TAILNET") || !strings.Contains(got, "stray") {
+	if got := b.Text("#provider-fleet .unmatched-records"); !strings.Contains(got, "NOT-IN-TAILNET") || !strings.Contains(got, "stray") {
 		t.Errorf("vendor records without a device: got %q, want stray (NOT-IN-TAILNET)", got)
 	}
 	ins, err := e.svc.Store().Integrations(context.Background(), e.srv.Tailnet().ID)
@@ -152,9 +153,9 @@ func TestBrowserIntegrationSync(t *testing.T) {
 
 	// Connecting asked the server's sync engine for a sync; "Sync now"
 	// asks again. Wait for the status to show the result.
-	b.submit("#provider-fleet .sync-now")
-	b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
-	if got := b.text(".flash"); got != "Started a sync of Fleet." {
+	b.Submit("#provider-fleet .sync-now")
+	b.Do(chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if got := b.Text(".flash"); got != "Started a sync of Fleet." {
 		t.Errorf("after sync now: got %q, want %q", got, "Started a sync of Fleet.")
 	}
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(250 * time.Millisecond) {
@@ -169,34 +170,34 @@ func TestBrowserIntegrationSync(t *testing.T) {
 			t.Fatalf("no successful sync 20s after connecting; status %+v", in.Status)
 		}
 	}
-	b.open("/admin/integrations")
-	if got := b.text("#provider-fleet .matched"); got != "Matched 2 of 3 devices" {
+	b.Open("/admin/integrations")
+	if got := b.Text("#provider-fleet .matched"); got != "Matched 2 of 3 devices" {
 		t.Errorf("matched devices: got %q, want Matched 2 of 3 devices", got)
 	}
-	if got := b.text("#provider-fleet .host-count"); got != "3" {
+	if got := b.Text("#provider-fleet .host-count"); got != "3" {
 		t.Errorf("vendor devices: got %q, want 3", got)
 	}
-	if b.eval(`document.querySelector("#provider-fleet input[name=clientSecret]").value !== ""`) {
+	if b.Eval(`document.querySelector("#provider-fleet input[name=clientSecret]").value !== ""`) {
 		t.Errorf("the secret field has a value, want it write-only (empty)")
 	}
-	b.shoot("integrations-synced")
+	b.Shoot("integrations-synced")
 
-	b.open(fmt.Sprintf("/admin/machines/%d", e.laptop.ID))
+	b.Open(fmt.Sprintf("/admin/machines/%d", e.laptop.ID))
 	sel := fmt.Sprintf(`table[data-source="integration:%s"]`, ins[0].ID)
-	got := b.text(sel)
+	got := b.Text(sel)
 	if !strings.Contains(got, "fleetPolicy:diskEncrypted") || !strings.Contains(got, "true") || !strings.Contains(got, "fleet:present") {
 		t.Errorf("laptop's Fleet attributes: got %q, want fleetPolicy:diskEncrypted true and fleet:present", got)
 	}
-	if got := b.text("#identity"); !strings.Contains(got, "C02TEST0001") {
+	if got := b.Text("#identity"); !strings.Contains(got, "C02TEST0001") {
 		t.Errorf("posture identity: got %q, want the serial C02TEST0001", got)
 	}
-	b.shoot("device-attributes")
+	b.Shoot("device-attributes")
 
-	b.open("/admin/")
-	if got := b.text("#integration-status"); !strings.Contains(got, "Fleet") || !strings.Contains(got, "ok") || !strings.Contains(got, "2 of 3") {
+	b.Open("/admin/")
+	if got := b.Text("#integration-status"); !strings.Contains(got, "Fleet") || !strings.Contains(got, "ok") || !strings.Contains(got, "2 of 3") {
 		t.Errorf("overview integration status: got %q, want Fleet ok with 2 of 3 matched", got)
 	}
-	b.shoot("overview-integrations")
+	b.Shoot("overview-integrations")
 }
 
 // Connecting with a token Fleet refuses never says "Connected": the page
@@ -204,31 +205,31 @@ func TestBrowserIntegrationSync(t *testing.T) {
 func TestBrowserIntegrationFirstSyncFails(t *testing.T) {
 	e := newConsoleEnv(t)
 	b := e.b
-	b.open("/admin/integrations")
-	b.do(
+	b.Open("/admin/integrations")
+	b.Do(
 		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=cloudId]"), e.fleet.URL()),
 		chromedp.SetValue(chromedp.CSS("#provider-fleet input[name=clientSecret]"), "a-wrong-token"),
 	)
-	b.submit("#provider-fleet button[type=submit]")
-	b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.Submit("#provider-fleet button[type=submit]")
+	b.Do(chromedp.WaitVisible(chromedp.CSS(".flash")))
 	const refused = "Fleet refused the credentials: it answered 401 Unauthorized."
-	flash := b.text(".flash")
+	flash := b.Text(".flash")
 	if strings.Contains(flash, "Connected") || !strings.HasPrefix(flash, "Added Fleet, but its first sync failed. Paused until ") ||
 		!strings.Contains(flash, refused) {
 		t.Errorf("after connecting with a refused token: got %q, want the failure and the pause", flash)
 	}
-	if !b.eval(`document.querySelector(".flash").classList.contains("warn")`) {
+	if !b.Eval(`document.querySelector(".flash").classList.contains("warn")`) {
 		t.Errorf("the message about a failed first sync is not shown as a warning")
 	}
-	state := b.text("#provider-fleet .state")
+	state := b.Text("#provider-fleet .state")
 	if !strings.Contains(state, "paused") || strings.Count(state, refused) != 1 ||
 		!strings.Contains(state, "Save a new secret, or use Sync now, to try again before then.") {
 		t.Errorf("status: got %q, want paused, the reason once, and how to retry", state)
 	}
-	if b.eval(`document.querySelector("#provider-fleet .unmatched") !== null`) {
+	if b.Eval(`document.querySelector("#provider-fleet .unmatched") !== null`) {
 		t.Errorf("an unmatched report without a successful sync")
 	}
-	b.shoot("integrations-first-sync-refused")
+	b.Shoot("integrations-first-sync-refused")
 }
 
 const badPolicy = `{
@@ -266,33 +267,33 @@ func TestBrowserPolicyEditor(t *testing.T) {
 	}
 
 	t.Run("error at its line, old policy kept", func(t *testing.T) {
-		b.open("/admin/policy")
-		b.do(chromedp.SetValue(chromedp.CSS("textarea[name=policy]"), badPolicy),
+		b.Open("/admin/policy")
+		b.Do(chromedp.SetValue(chromedp.CSS("textarea[name=policy]"), badPolicy),
 			chromedp.Click(chromedp.CSS("#save")), chromedp.WaitVisible(chromedp.CSS("#policy-errors")))
-		if got := b.text("#policy-errors"); !strings.Contains(got, "line 4") || !strings.Contains(got, "group:nope") {
+		if got := b.Text("#policy-errors"); !strings.Contains(got, "line 4") || !strings.Contains(got, "group:nope") {
 			t.Errorf("errors: got %q, want one at line 4 naming group:nope", got)
 		}
-		if !b.eval(`document.getElementById("L4").classList.contains("bad")`) {
+		if !b.Eval(`document.getElementById("L4").classList.contains("bad")`) {
 			t.Errorf("gutter line 4 is not marked, want it marked")
 		}
-		if got := b.text("#page-error"); !strings.Contains(got, "was not changed") {
+		if got := b.Text("#page-error"); !strings.Contains(got, "was not changed") {
 			t.Errorf("page error: got %q, want it to say the policy in force was not changed", got)
 		}
-		if !b.eval(`document.querySelector("textarea[name=policy]").value.includes("group:nope")`) {
+		if !b.Eval(`document.querySelector("textarea[name=policy]").value.includes("group:nope")`) {
 			t.Errorf("the editor lost the rejected text, want it kept for fixing")
 		}
 		cur, err := tailnet.CurrentPolicy(ctx, e.svc.Store(), tid)
 		if err != nil || cur.Version != 0 || cur.Text != tailnet.DefaultPolicy {
 			t.Errorf("policy in force: got version %d, %v, want the default still", cur.Version, err)
 		}
-		b.shoot("policy-error")
+		b.Shoot("policy-error")
 	})
 
 	t.Run("impact preview", func(t *testing.T) {
-		b.open("/admin/policy")
-		b.do(chromedp.SetValue(chromedp.CSS("textarea[name=policy]"), goodPolicy),
+		b.Open("/admin/policy")
+		b.Do(chromedp.SetValue(chromedp.CSS("textarea[name=policy]"), goodPolicy),
 			chromedp.Click(chromedp.CSS("#preview")), chromedp.WaitVisible(chromedp.CSS("#impact")))
-		got := b.text("#impact")
+		got := b.Text("#impact")
 		if !strings.Contains(got, "loses access") || !strings.Contains(got, "laptop2") {
 			t.Errorf("impact: got %q, want laptop2 to lose access", got)
 		}
@@ -303,21 +304,21 @@ func TestBrowserPolicyEditor(t *testing.T) {
 		if cur.Version != 0 {
 			t.Errorf("preview saved the policy (version %d), want it unsaved", cur.Version)
 		}
-		b.shoot("policy-impact")
+		b.Shoot("policy-impact")
 	})
 
 	t.Run("save", func(t *testing.T) {
 		// The preview kept the text in the editor: save it.
-		b.submit("#save")
-		b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
-		if got := b.text(".flash"); got != "Saved policy version 1." {
+		b.Submit("#save")
+		b.Do(chromedp.WaitVisible(chromedp.CSS(".flash")))
+		if got := b.Text(".flash"); got != "Saved policy version 1." {
 			t.Errorf("after save: got %q, want %q", got, "Saved policy version 1.")
 		}
 		cur, err := tailnet.CurrentPolicy(ctx, e.svc.Store(), tid)
 		if err != nil || cur.Text != goodPolicy {
 			t.Errorf("policy in force: got %q, %v, want the saved text", cur.Text, err)
 		}
-		b.shoot("policy-saved")
+		b.Shoot("policy-saved")
 	})
 
 	t.Run("access check", func(t *testing.T) {
@@ -325,8 +326,8 @@ func TestBrowserPolicyEditor(t *testing.T) {
 			var got string
 			// The engine recompiles after the save in the background.
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-				b.open(fmt.Sprintf("/admin/machines/%d?dst=%s&proto=tcp", d.ID, url.QueryEscape("server:22")))
-				got = b.text("#decision")
+				b.Open(fmt.Sprintf("/admin/machines/%d?dst=%s&proto=tcp", d.ID, url.QueryEscape("server:22")))
+				got = b.Text("#decision")
 				if !strings.Contains(got, "every device may reach") && (strings.Contains(got, "line 7") || strings.Contains(got, "Denied")) {
 					break
 				}
@@ -340,24 +341,24 @@ func TestBrowserPolicyEditor(t *testing.T) {
 		if !strings.Contains(got, "Denied.") || !strings.Contains(got, "fleetPolicy:diskEncrypted == true (actual: false)") {
 			t.Errorf("laptop2 to server:22: got %q, want Denied naming the failing condition and its actual value", got)
 		}
-		b.shoot("device-access")
+		b.Shoot("device-access")
 
-		b.open("/admin/")
-		if got := b.text("main"); !strings.Contains(got, "posture:encrypted") {
+		b.Open("/admin/")
+		if got := b.Text("main"); !strings.Contains(got, "posture:encrypted") {
 			t.Errorf("overview: got %q, want the posture's counts", got)
 		}
-		if !b.eval(`document.querySelectorAll("svg.chart circle").length >= 1`) {
+		if !b.Eval(`document.querySelectorAll("svg.chart circle").length >= 1`) {
 			t.Errorf("overview chart has no points, want today's")
 		}
-		b.shoot("overview-postures")
+		b.Shoot("overview-postures")
 	})
 }
 
 func TestBrowserCreateAuthKey(t *testing.T) {
 	e := newConsoleEnv(t)
 	b := e.b
-	b.open("/admin/keys")
-	b.do(
+	b.Open("/admin/keys")
+	b.Do(
 		chromedp.SetValue(chromedp.CSS("#auth-key-form input[name=description]"), "ci runners"),
 		chromedp.Click(chromedp.CSS("#auth-key-form input[name=reusable]")),
 		chromedp.Click(chromedp.CSS("#auth-key-form input[name=preauthorized]")),
@@ -366,11 +367,11 @@ func TestBrowserCreateAuthKey(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#auth-key-form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#new-key-text")),
 	)
-	text := strings.TrimSpace(b.text("#new-key-text"))
+	text := strings.TrimSpace(b.Text("#new-key-text"))
 	if !strings.HasPrefix(text, "tskey-auth-") {
 		t.Fatalf("new key: got %q, want tskey-auth-...", text)
 	}
-	b.shoot("key-created")
+	b.Shoot("key-created")
 	ks, err := e.svc.Store().Keys(context.Background(), e.srv.Tailnet().ID)
 	if err != nil || len(ks) != 1 {
 		t.Fatalf("keys: got %d, %v, want 1", len(ks), err)
@@ -385,17 +386,17 @@ func TestBrowserCreateAuthKey(t *testing.T) {
 	if !strings.HasPrefix(text, "tskey-auth-"+k.ID) {
 		t.Errorf("key text %q does not carry id %s", text, k.ID)
 	}
-	b.open("/admin/keys")
-	if b.eval(`document.getElementById("new-key") !== null`) || strings.Contains(b.text("main"), text) {
+	b.Open("/admin/keys")
+	if b.Eval(`document.getElementById("new-key") !== null`) || strings.Contains(b.Text("main"), text) {
 		t.Errorf("the key is shown again after reload, want it shown once")
 	}
-	if !strings.Contains(b.text("main"), k.ID) {
+	if !strings.Contains(b.Text("main"), k.ID) {
 		t.Errorf("keys list does not show key %s", k.ID)
 	}
-	b.submit(`form[action$="/revoke"] button`)
-	b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.Submit(`form[action$="/revoke"] button`)
+	b.Do(chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if _, err := e.svc.Store().Key(context.Background(), k.ID); !postern.IsNotFound(err) {
 		t.Errorf("after revoke: got %v, want the key gone", err)
 	}
-	b.shoot("key-revoked")
+	b.Shoot("key-revoked")
 }

@@ -1,8 +1,8 @@
-package e2e
-
-// The console's browser helpers (internal/web/browser_helpers_test.go),
-// repeated here: test files cannot be imported, and these tests drive the
-// console with real clients, which internal/web may not import.
+// Package browsertest drives the admin console in a real headless
+// Chromium for tests: open pages, click, read text, check that nothing
+// overflows a phone-sized viewport and that pages log no errors, and save
+// screenshots. Only tests import it.
+package browsertest
 
 import (
 	"context"
@@ -20,13 +20,13 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// widths are the viewport widths every page is checked at: a laptop and
+// Widths are the viewport widths every page is checked at: a laptop and
 // a phone.
-var widths = []int64{1280, 390}
+var Widths = []int64{1280, 390}
 
-// chromium finds Debian's headless Chromium, skipping the test when it
+// Chromium finds Debian's headless Chromium, skipping the test when it
 // is missing (failing it under CI=true, which must run it).
-func chromium(t *testing.T) string {
+func Chromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -40,14 +40,15 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// artifacts returns the directory screenshots go to.
-func artifacts(t *testing.T) string {
+// artifacts returns the directory screenshots go to: under
+// $POSTERN_TEST_ARTIFACTS (or a temporary directory), area/test name.
+func artifacts(t *testing.T, area string) string {
 	t.Helper()
 	dir := os.Getenv("POSTERN_TEST_ARTIFACTS")
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	dir = filepath.Join(dir, "e2e", t.Name())
+	dir = filepath.Join(dir, area, t.Name())
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +56,9 @@ func artifacts(t *testing.T) string {
 	return dir
 }
 
-// browser is one headless Chromium tab on a running server, recording
+// Browser is one headless Chromium tab on a running server, recording
 // what the pages log as errors.
-type browser struct {
+type Browser struct {
 	t    *testing.T
 	ctx  context.Context
 	base string
@@ -67,9 +68,11 @@ type browser struct {
 	errors []string // console errors and uncaught exceptions since the last check
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+// New starts a Chromium tab for the server at base; its screenshots go
+// under area (the package's name, e.g. "web").
+func New(t *testing.T, base, area string) *Browser {
 	t.Helper()
-	exe := chromium(t)
+	exe := Chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
@@ -87,7 +90,7 @@ func newBrowser(t *testing.T, base string) *browser {
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(cancel)
-	b := &browser{t: t, ctx: ctx, base: base, dir: artifacts(t)}
+	b := &Browser{t: t, ctx: ctx, base: base, dir: artifacts(t, area)}
 	err := chromedp.Listen(ctx, func(ev any) {
 		var msg string
 		switch ev := ev.(type) {
@@ -118,8 +121,8 @@ func newBrowser(t *testing.T, base string) *browser {
 	return b
 }
 
-// do runs steps with a timeout.
-func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+// Do runs steps with a timeout.
+func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
@@ -128,8 +131,8 @@ func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// text returns the text of the first element sel matches.
-func (b *browser) text(sel string) string {
+// Text returns the text of the first element sel matches.
+func (b *Browser) Text(sel string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
@@ -140,7 +143,8 @@ func (b *browser) text(sel string) string {
 	return s
 }
 
-func (b *browser) eval(js string) bool {
+// Eval evaluates js in the page and returns its boolean result.
+func (b *Browser) Eval(js string) bool {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
@@ -151,9 +155,21 @@ func (b *browser) eval(js string) bool {
 	return v
 }
 
-// checkErrors fails the test if the pages logged errors since the last
+// EvalString evaluates js in the page and returns its string result.
+func (b *Browser) EvalString(js string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
+// CheckErrors fails the test if the pages logged errors since the last
 // check.
-func (b *browser) checkErrors(where string) {
+func (b *Browser) CheckErrors(where string) {
 	b.t.Helper()
 	b.mu.Lock()
 	errs := b.errors
@@ -164,14 +180,14 @@ func (b *browser) checkErrors(where string) {
 	}
 }
 
-// shoot checks the current page at each width (nothing wider than the
+// Shoot checks the current page at each width (nothing wider than the
 // viewport but what scrolls inside its own box, no console errors) and
 // saves a screenshot per width as name-WIDTH.png.
-func (b *browser) shoot(name string) {
+func (b *Browser) Shoot(name string) {
 	b.t.Helper()
-	for _, w := range widths {
-		b.do(chromedp.EmulateViewport(w, 900), chromedp.WaitVisible(chromedp.CSS("h1")))
-		if !b.eval(`document.documentElement.scrollWidth <= window.innerWidth + 1`) {
+	for _, w := range Widths {
+		b.Do(chromedp.EmulateViewport(w, 900), chromedp.WaitVisible(chromedp.CSS("h1")))
+		if !b.Eval(`document.documentElement.scrollWidth <= window.innerWidth + 1`) {
 			b.t.Errorf("%s at %dpx: the page is wider than the viewport, want it to fit", name, w)
 		}
 		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
@@ -185,23 +201,23 @@ func (b *browser) shoot(name string) {
 			b.t.Fatal(err)
 		}
 	}
-	b.do(chromedp.EmulateViewport(1280, 900))
-	b.checkErrors(name)
+	b.Do(chromedp.EmulateViewport(1280, 900))
+	b.CheckErrors(name)
 }
 
-// open navigates to a console path and waits for the page heading.
-func (b *browser) open(path string) {
+// Open navigates to a console path and waits for the page heading.
+func (b *Browser) Open(path string) {
 	b.t.Helper()
-	b.do(chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS("h1")))
+	b.Do(chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS("h1")))
 }
 
-// submit clicks sel, which submits a form, and waits for the page the
+// Submit clicks sel, which submits a form, and waits for the page the
 // server answers with. Waiting for an element alone is not enough: the
 // old page may still show it (a flash message) until the new one loads.
-func (b *browser) submit(sel string) {
+func (b *Browser) Submit(sel string) {
 	b.t.Helper()
-	b.eval(`(window.__posternOldPage = true)`)
-	b.do(chromedp.Click(chromedp.CSS(sel)))
+	b.Eval(`(window.__posternOldPage = true)`)
+	b.Do(chromedp.Click(chromedp.CSS(sel)))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
@@ -215,5 +231,5 @@ func (b *browser) submit(sel string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.do(chromedp.WaitVisible(chromedp.CSS("h1")))
+	b.Do(chromedp.WaitVisible(chromedp.CSS("h1")))
 }
