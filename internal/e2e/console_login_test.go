@@ -47,7 +47,7 @@ func waitPending(t *testing.T, b *browsertest.Browser, n *tsclient.Node, hostnam
 		b.Open("/admin/machines")
 		id := b.EvalString(`(() => {
 			for (const el of document.querySelectorAll("[data-login]")) {
-				if (el.querySelector(".hostname").textContent === `+"`"+hostname+"`"+`) return el.dataset.login;
+				if (el.querySelector(".hostname").textContent === ` + "`" + hostname + "`" + `) return el.dataset.login;
 			}
 			return "";
 		})()`)
