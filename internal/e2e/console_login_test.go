@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"github.com/postern/postern/internal/browsertest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/browsertest"
 	"github.com/postern/postern/internal/tsclient"
 	"github.com/postern/postern/internal/web"
 )

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"github.com/postern/postern/internal/browsertest"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/audit"
+	"github.com/postern/postern/internal/browsertest"
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
 	"github.com/postern/postern/internal/server"
 	"github.com/postern/postern/internal/tailnet"
