@@ -28,6 +28,7 @@ import (
 type Core struct {
 	ts     *httptest.Server
 	faults fault.Injector
+	bufs   sync.Pool // of *bytes.Buffer, for answers
 
 	mu       sync.Mutex
 	token    string

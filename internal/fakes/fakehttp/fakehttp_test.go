@@ -3,6 +3,8 @@ package fakehttp
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -85,5 +87,37 @@ func TestCloseCutsDelay(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not cut the injected delay short")
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	c := &Core{}
+	for _, tc := range []struct {
+		name string
+		f    *fault.Fault
+		want string
+	}{
+		{"whole", nil, "{\"a\":1}\n"},
+		{"truncated", &fault.Fault{Truncate: true}, "{\"a\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			if err := c.WriteJSON(w, http.StatusOK, JSON, map[string]int{"a": 1}, tc.f); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.Body.String(); got != tc.want {
+				t.Errorf("got body %q, want %q", got, tc.want)
+			}
+			if got, want := w.Header().Get("Content-Length"), strconv.Itoa(len(tc.want)); got != want {
+				t.Errorf("got Content-Length %s, want %s", got, want)
+			}
+		})
+	}
+	w := httptest.NewRecorder()
+	if err := c.WriteJSON(w, http.StatusOK, JSON, func() {}, nil); err == nil {
+		t.Error("WriteJSON of a func: got no error, want one")
+	}
+	if w.Body.Len() != 0 {
+		t.Errorf("after an encode error: got body %q, want none", w.Body.String())
 	}
 }
