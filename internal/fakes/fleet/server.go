@@ -55,8 +55,8 @@ type Server struct {
 
 	hosts *records.Set[uint, Host]
 
-	// mu is held across every change to hosts, so that encoded never
-	// outlives the host it encodes.
+	// mu guards encoded; it is held across every change to hosts too, so
+	// that encoded never outlives the host it encodes.
 	mu      sync.Mutex
 	encoded map[uint]*[2][]byte // host JSON without and with policies, built on demand
 }
