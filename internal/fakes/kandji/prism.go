@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
 )
 
 // prismTimeLayout is how Prism writes its timestamps: ISO 8601 with
@@ -82,15 +84,15 @@ func (s *Server) servePrism(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errBody != "" {
-		writeBody(w, errStatus, "application/json", errBody)
+		fakehttp.WriteString(w, errStatus, fakehttp.JSON, errBody)
 		return
 	}
 	body, err := json.Marshal(s.prismPage(limit, offset, echo))
 	if err != nil {
-		writeBody(w, http.StatusInternalServerError, "text/html; charset=utf-8", bodyServerError)
+		fakehttp.WriteString(w, http.StatusInternalServerError, fakehttp.HTML, bodyServerError)
 		return
 	}
-	writeBody(w, http.StatusOK, "application/json", string(f.Cut(body)))
+	fakehttp.Write(w, http.StatusOK, fakehttp.JSON, f.Cut(body))
 }
 
 // positionAfter returns the index of the first device whose id sorts
