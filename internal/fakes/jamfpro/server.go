@@ -22,15 +22,14 @@
 package jamfpro
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
 	"github.com/postern/postern/internal/fakes/records"
 )
@@ -77,11 +76,11 @@ type Computer struct {
 	LastContact time.Time // general.lastContactTime; zero is sent as null
 }
 
-// Server is a fake Jamf Pro server listening on a loopback port.
+// Server is a fake Jamf Pro server listening on a loopback port. Its
+// URL, Close, Inject and ClearFaults come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
-	bufs   sync.Pool // of *bytes.Buffer, for responses
+	fakehttp.Server
+	core *fakehttp.Core
 
 	computers *records.Set[int, Computer]
 
@@ -91,7 +90,6 @@ type Server struct {
 	tokenTTL     time.Duration
 	tokens       map[string]time.Time // access token -> expiry
 	readComputer bool
-	requests     map[fault.Endpoint]int
 }
 
 // NewServer starts a fake Jamf Pro server that issues access tokens to
@@ -104,25 +102,14 @@ func NewServer(clientID, secret string) *Server {
 		tokenTTL:     DefaultTokenTTL,
 		tokens:       make(map[string]time.Time),
 		readComputer: true,
-		requests:     make(map[fault.Endpoint]int),
 	}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+TokenPath, s.serveToken)
 	mux.HandleFunc("POST "+TokenPathV1, s.serveToken)
 	mux.HandleFunc("GET "+InventoryPath, s.serveInventory)
 	mux.HandleFunc("/", serveNotFound)
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, "")
 	return s
-}
-
-// URL is the server's base URL, e.g. "http://127.0.0.1:41234".
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
 }
 
 // SetCredentials replaces the accepted API client; token requests with
@@ -174,11 +161,7 @@ func (s *Server) RemoveComputer(id int) { s.computers.Remove(id) }
 
 // Requests returns how many requests reached ep (EndpointToken or
 // EndpointInventory), refused and failed ones included.
-func (s *Server) Requests(ep fault.Endpoint) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[ep]
-}
+func (s *Server) Requests(ep fault.Endpoint) int { return s.core.Requests(ep) }
 
 // newComputers returns an empty computer set that numbers computers from
 // 1 as Jamf Pro does.
@@ -193,12 +176,6 @@ func newComputers() *records.Set[int, Computer] {
 		}
 		next = max(next, c.ID+1)
 	})
-}
-
-func (s *Server) count(ep fault.Endpoint) {
-	s.mu.Lock()
-	s.requests[ep]++
-	s.mu.Unlock()
 }
 
 func randomHex(n int) string {

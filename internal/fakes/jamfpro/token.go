@@ -22,9 +22,9 @@ const (
 )
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointToken)
-	f := s.faults.ForRequest(EndpointToken)
-	if s.faults.Apply(w, r, f, writeTokenFault) {
+	s.core.Count(EndpointToken)
+	f := s.core.Faults().ForRequest(EndpointToken)
+	if s.core.Faults().Apply(w, r, f, writeTokenFault) {
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") || r.ParseForm() != nil {
