@@ -121,3 +121,17 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("after an encode error: got body %q, want none", w.Body.String())
 	}
 }
+
+func TestWriteAppended(t *testing.T) {
+	c := &Core{}
+	for i := range 2 { // the second round reuses the pooled buffer
+		w := httptest.NewRecorder()
+		c.WriteAppended(w, http.StatusCreated, HTML, &fault.Fault{Truncate: i == 1}, func(b []byte) []byte {
+			return append(b, "abcdef"...)
+		})
+		want := []string{"abcdef", "abc"}[i]
+		if got := w.Body.String(); got != want || w.Code != http.StatusCreated {
+			t.Errorf("round %d: got %d %q, want 201 %q", i, w.Code, got, want)
+		}
+	}
+}

@@ -37,15 +37,31 @@ func WriteString(w http.ResponseWriter, status int, contentType, body string) {
 // Buffers are pooled so that serving large listings costs the fake
 // little memory.
 func (c *Core) WriteJSON(w http.ResponseWriter, status int, contentType string, v any, f *fault.Fault) error {
-	buf, _ := c.bufs.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
-	}
+	buf := c.buffer()
 	defer c.bufs.Put(buf)
-	buf.Reset()
 	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return fmt.Errorf("encode answer: %w", err)
 	}
 	Write(w, status, contentType, f.Cut(buf.Bytes()))
 	return nil
+}
+
+// WriteAppended answers status with the body build appends to the empty
+// slice it is given, as contentType, cut in half if f truncates. It is
+// for answers a fake assembles by hand; the slice's memory is pooled.
+func (c *Core) WriteAppended(w http.ResponseWriter, status int, contentType string, f *fault.Fault, build func([]byte) []byte) {
+	buf := c.buffer()
+	defer c.bufs.Put(buf)
+	buf.Write(build(buf.AvailableBuffer()))
+	Write(w, status, contentType, f.Cut(buf.Bytes()))
+}
+
+// buffer returns an empty buffer from the pool.
+func (c *Core) buffer() *bytes.Buffer {
+	buf, _ := c.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	return buf
 }
