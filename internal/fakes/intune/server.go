@@ -22,16 +22,15 @@
 package intune
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
 	"github.com/postern/postern/internal/fakes/records"
 )
@@ -93,10 +92,12 @@ type Device struct {
 }
 
 // Server is a fake Entra ID token endpoint and Graph on a loopback port.
+// Its URL (the base URL for both services: the token endpoint is
+// URL()+"/"+tenant+"/oauth2/v2.0/token" and Graph is URL()+"/v1.0/..."),
+// Close, Inject and ClearFaults come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
-	bufs   sync.Pool // of *bytes.Buffer, for responses
+	fakehttp.Server
+	core *fakehttp.Core
 
 	devices *records.Set[string, Device]
 
@@ -110,8 +111,7 @@ type Server struct {
 	tokens        map[string]time.Time // access token -> expiry
 	pageSize      int                  // the server's own page cap
 	linkBase      string               // the origin next links name; empty means the server's
-	requests      map[Endpoint]int
-	scopes        []string // scope of each token request, in order
+	scopes        []string             // scope of each token request, in order
 }
 
 // NewServer starts a fake for the Entra ID tenant tenant (its directory
@@ -127,26 +127,13 @@ func NewServer(tenant, clientID, secret string) *Server {
 		tokenTTL: DefaultTokenTTL,
 		tokens:   make(map[string]time.Time),
 		pageSize: MaxPage,
-		requests: make(map[Endpoint]int),
 	}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.serveToken)
 	mux.HandleFunc("GET "+DevicesPath, s.serveDevices)
 	mux.HandleFunc("/", s.serveNotFound)
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, "")
 	return s
-}
-
-// URL is the base URL for both services, e.g. "http://127.0.0.1:41234":
-// the token endpoint is URL()+"/"+tenant+"/oauth2/v2.0/token" and Graph
-// is URL()+"/v1.0/...".
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
 }
 
 // SetSecret replaces the app's client secret; token requests with the old
@@ -225,11 +212,7 @@ func (s *Server) RemoveDevice(id string) { s.devices.Remove(id) }
 
 // Requests returns how many requests reached ep, including refused and
 // failed ones.
-func (s *Server) Requests(ep Endpoint) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[ep]
-}
+func (s *Server) Requests(ep Endpoint) int { return s.core.Requests(ep) }
 
 // Scopes returns the scope of every token request so far, in order.
 func (s *Server) Scopes() []string {
@@ -269,12 +252,6 @@ func newDevices() *records.Set[string, Device] {
 			d.LastSyncDateTime = time.Now().UTC().Truncate(time.Second)
 		}
 	})
-}
-
-func (s *Server) count(ep Endpoint) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests[ep]++
 }
 
 func randomHex(n int) string {

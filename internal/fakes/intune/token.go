@@ -32,9 +32,9 @@ const (
 )
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointToken)
-	f := s.faults.ForRequest(EndpointToken)
-	if s.faults.Apply(w, r, f, s.writeTokenFault) {
+	s.core.Count(EndpointToken)
+	f := s.core.Faults().ForRequest(EndpointToken)
+	if s.core.Faults().Apply(w, r, f, s.writeTokenFault) {
 		return
 	}
 	if err := r.ParseForm(); err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
