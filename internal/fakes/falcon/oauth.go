@@ -13,10 +13,8 @@ type tokenResponse struct {
 }
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests[EndpointToken]++
-	s.mu.Unlock()
-	f := s.faults.ForRequest(EndpointToken)
+	s.core.Count(EndpointToken)
+	f := s.core.Faults().ForRequest(EndpointToken)
 	if s.applyFault(w, r, EndpointToken, f) {
 		return
 	}
@@ -48,8 +46,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) authed(ep Endpoint, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		s.core.Count(ep)
 		s.mu.Lock()
-		s.requests[ep]++
 		exp, ok := s.tokens[tok]
 		if ok && time.Now().After(exp) {
 			delete(s.tokens, tok)
