@@ -77,18 +77,19 @@ type Computer struct {
 }
 
 // Server is a fake Jamf Pro server listening on a loopback port. Its
-// URL, Close, Inject and ClearFaults come from fakehttp.
+// URL, Close, Inject, ClearFaults, SetTokenTTL and RevokeTokens (as
+// disabling and re-enabling the API client does) come from fakehttp.
 type Server struct {
 	fakehttp.Server
-	core *fakehttp.Core
+	fakehttp.GrantAdmin
+	core   *fakehttp.Core
+	grants *fakehttp.Grants
 
 	computers *records.Set[int, Computer]
 
 	mu           sync.Mutex
 	clientID     string
 	secret       string
-	tokenTTL     time.Duration
-	tokens       map[string]time.Time // access token -> expiry
 	readComputer bool
 }
 
@@ -99,8 +100,7 @@ func NewServer(clientID, secret string) *Server {
 		computers:    newComputers(),
 		clientID:     clientID,
 		secret:       secret,
-		tokenTTL:     DefaultTokenTTL,
-		tokens:       make(map[string]time.Time),
+		grants:       fakehttp.NewGrants(DefaultTokenTTL),
 		readComputer: true,
 	}
 	mux := http.NewServeMux()
@@ -109,6 +109,7 @@ func NewServer(clientID, secret string) *Server {
 	mux.HandleFunc("GET "+InventoryPath, s.serveInventory)
 	mux.HandleFunc("/", serveNotFound)
 	s.Server, s.core = fakehttp.Start(mux, "")
+	s.GrantAdmin = s.grants.Admin()
 	return s
 }
 
@@ -119,21 +120,6 @@ func (s *Server) SetCredentials(clientID, secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clientID, s.secret = clientID, secret
-}
-
-// SetTokenTTL sets the lifetime of tokens issued from now on.
-func (s *Server) SetTokenTTL(ttl time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenTTL = ttl
-}
-
-// RevokeTokens invalidates every access token issued so far, as
-// disabling and re-enabling the API client does.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
 }
 
 // SetReadComputers grants or withdraws the Read Computers privilege of
