@@ -26,6 +26,13 @@ func (g *Grants) Issue(tok string) time.Duration {
 	return g.ttl
 }
 
+// TTL returns the lifetime of tokens issued from now on.
+func (g *Grants) TTL() time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ttl
+}
+
 // TokenState is what Check found out about a token.
 type TokenState int
 

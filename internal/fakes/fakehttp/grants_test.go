@@ -18,6 +18,9 @@ func TestGrants(t *testing.T) {
 		t.Errorf("after Issue: got %v, want TokenValid", got)
 	}
 	admin.SetTokenTTL(-time.Second)
+	if got := g.TTL(); got != -time.Second {
+		t.Errorf("TTL after SetTokenTTL: got %v, want -1s", got)
+	}
 	g.Issue("b")
 	if got := g.Check("b"); got != TokenExpired {
 		t.Errorf("expired token: got %v, want TokenExpired", got)

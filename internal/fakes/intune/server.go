@@ -94,10 +94,14 @@ type Device struct {
 // Server is a fake Entra ID token endpoint and Graph on a loopback port.
 // Its URL (the base URL for both services: the token endpoint is
 // URL()+"/"+tenant+"/oauth2/v2.0/token" and Graph is URL()+"/v1.0/..."),
-// Close, Inject and ClearFaults come from fakehttp.
+// Close, Inject, ClearFaults, SetTokenTTL and RevokeTokens (the next
+// Graph call with a revoked token fails with 401
+// InvalidAuthenticationToken) come from fakehttp.
 type Server struct {
 	fakehttp.Server
-	core *fakehttp.Core
+	fakehttp.GrantAdmin
+	core   *fakehttp.Core
+	grants *fakehttp.Grants
 
 	devices *records.Set[string, Device]
 
@@ -107,11 +111,9 @@ type Server struct {
 	secret        string
 	secretExpired bool
 	perms         []string // the app's Graph application permissions
-	tokenTTL      time.Duration
-	tokens        map[string]time.Time // access token -> expiry
-	pageSize      int                  // the server's own page cap
-	linkBase      string               // the origin next links name; empty means the server's
-	scopes        []string             // scope of each token request, in order
+	pageSize      int      // the server's own page cap
+	linkBase      string   // the origin next links name; empty means the server's
+	scopes        []string // scope of each token request, in order
 }
 
 // NewServer starts a fake for the Entra ID tenant tenant (its directory
@@ -124,8 +126,7 @@ func NewServer(tenant, clientID, secret string) *Server {
 		clientID: clientID,
 		secret:   secret,
 		perms:    []string{PermRead},
-		tokenTTL: DefaultTokenTTL,
-		tokens:   make(map[string]time.Time),
+		grants:   fakehttp.NewGrants(DefaultTokenTTL),
 		pageSize: MaxPage,
 	}
 	mux := http.NewServeMux()
@@ -133,6 +134,7 @@ func NewServer(tenant, clientID, secret string) *Server {
 	mux.HandleFunc("GET "+DevicesPath, s.serveDevices)
 	mux.HandleFunc("/", s.serveNotFound)
 	s.Server, s.core = fakehttp.Start(mux, "")
+	s.GrantAdmin = s.grants.Admin()
 	return s
 }
 
@@ -160,21 +162,6 @@ func (s *Server) SetPermissions(perms ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.perms = slices.Clone(perms)
-}
-
-// SetTokenTTL sets the lifetime of tokens issued from now on.
-func (s *Server) SetTokenTTL(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenTTL = d
-}
-
-// RevokeTokens invalidates every issued token, so that the next Graph
-// call with one fails with 401 InvalidAuthenticationToken.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
 }
 
 // SetPageSize caps the devices in one page below what $top asks for
