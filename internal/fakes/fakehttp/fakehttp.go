@@ -1,14 +1,15 @@
 // Package fakehttp owns the HTTP plumbing every vendor fake in
 // internal/fakes shares: the loopback test server with its URL and
 // shutdown, the fault injector the fake's handlers consult, the one API
-// token a fake accepts, how many requests reached each endpoint, and
-// writing a complete answer with its Content-Type and Content-Length.
-// A fake keeps only its vendor's wire format: paths, paging, error
-// bodies.
+// token a fake accepts or the access tokens an OAuth fake has issued, how
+// many requests reached each endpoint, and writing a complete answer with
+// its Content-Type and Content-Length. A fake keeps only its vendor's
+// wire format: paths, paging, credentials checks, error bodies.
 //
-// A fake's Server embeds Server (URL, Close, Inject, ClearFaults) and,
-// when it accepts one static token, Credential (SetToken); its handlers
-// use the *Core that Start returned with them. Keeping Core out of the
+// A fake's Server embeds Server (URL, Close, Inject, ClearFaults); when it
+// accepts one static token, Credential (SetToken); when it issues access
+// tokens, GrantAdmin (SetTokenTTL, RevokeTokens). Its handlers use the
+// *Core that Start returned and the *Grants. Keeping those out of the
 // embedding keeps the plumbing out of each fake's exported API.
 package fakehttp
 

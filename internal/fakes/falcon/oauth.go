@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
 )
 
 type tokenResponse struct {
@@ -25,16 +27,14 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 
 	s.mu.Lock()
-	if id == "" || id != s.clientID || secret != s.secret {
-		s.mu.Unlock()
+	wantID, wantSecret, region := s.clientID, s.secret, s.region
+	s.mu.Unlock()
+	if id == "" || id != wantID || secret != wantSecret {
 		s.writeError(w, EndpointToken, http.StatusForbidden, msgTokenRefused)
 		return
 	}
 	tok := randomHex(32)
-	ttl := s.tokenTTL
-	s.tokens[tok] = time.Now().Add(ttl)
-	region := s.region
-	s.mu.Unlock()
+	ttl := s.grants.Issue(tok)
 
 	w.Header().Set("X-Cs-Region", region)
 	w.Header().Set("X-Ratelimit-Limit", "300")
@@ -47,14 +47,7 @@ func (s *Server) authed(ep Endpoint, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		s.core.Count(ep)
-		s.mu.Lock()
-		exp, ok := s.tokens[tok]
-		if ok && time.Now().After(exp) {
-			delete(s.tokens, tok)
-			ok = false
-		}
-		s.mu.Unlock()
-		if !ok {
+		if s.grants.Check(tok) != fakehttp.TokenValid {
 			s.writeError(w, ep, http.StatusUnauthorized, msgBadBearer)
 			return
 		}

@@ -41,11 +41,15 @@ type Device struct {
 const DefaultTokenTTL = 1799 * time.Second
 
 // Server is a fake Falcon API listening on a loopback port. Its URL,
-// Close, Inject and ClearFaults come from fakehttp.
+// Close, Inject, ClearFaults, SetTokenTTL and RevokeTokens (the next API
+// call with a revoked token fails with 401 "access denied, invalid
+// bearer token") come from fakehttp.
 type Server struct {
 	fakehttp.Server
-	core *fakehttp.Core
-	cid  string
+	fakehttp.GrantAdmin
+	core   *fakehttp.Core
+	grants *fakehttp.Grants
+	cid    string
 
 	devices *records.Set[string, Device]
 
@@ -53,8 +57,6 @@ type Server struct {
 	clientID string
 	secret   string
 	region   string
-	tokenTTL time.Duration
-	tokens   map[string]time.Time // bearer token -> expiry
 	scrolls  map[string]*scroll
 }
 
@@ -79,8 +81,7 @@ func NewServer(clientID, secret string) *Server {
 		clientID: clientID,
 		secret:   secret,
 		region:   "us-1",
-		tokenTTL: DefaultTokenTTL,
-		tokens:   make(map[string]time.Time),
+		grants:   fakehttp.NewGrants(DefaultTokenTTL),
 		scrolls:  make(map[string]*scroll),
 	}
 	mux := http.NewServeMux()
@@ -89,6 +90,7 @@ func NewServer(clientID, secret string) *Server {
 	mux.HandleFunc("POST "+string(EndpointDetails), s.authed(EndpointDetails, s.serveDetails))
 	mux.HandleFunc("GET "+string(EndpointZTA), s.authed(EndpointZTA, s.serveZTA))
 	s.Server, s.core = fakehttp.Start(mux, "")
+	s.GrantAdmin = s.grants.Admin()
 	return s
 }
 
@@ -106,21 +108,6 @@ func (s *Server) SetRegion(region string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.region = region
-}
-
-// SetTokenTTL sets the lifetime of tokens issued from now on.
-func (s *Server) SetTokenTTL(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenTTL = d
-}
-
-// RevokeTokens invalidates every issued token, so the next API call with
-// one fails with 401 "access denied, invalid bearer token".
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
 }
 
 // SetDevices replaces every device. It returns the devices as stored,
