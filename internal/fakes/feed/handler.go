@@ -4,11 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/postern/postern/internal/fakes/fakehttp"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 type pageJSON struct {
@@ -51,11 +51,7 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 	s.devices.Read(func(ids []string, get func(string) (Device, bool)) {
 		start := 0
 		if after != "" {
-			i, found := slices.BinarySearch(ids, after)
-			if found {
-				i++
-			}
-			start = i
+			start = records.After(ids, after)
 		}
 		page = start/size + 1
 		end := min(start+size, len(ids))

@@ -4,10 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/postern/postern/internal/fakes/fakehttp"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // prismTimeLayout is how Prism writes its timestamps: ISO 8601 with
@@ -100,11 +100,7 @@ func (s *Server) servePrism(w http.ResponseWriter, r *http.Request) {
 func (s *Server) positionAfter(id string) int {
 	var pos int
 	s.devices.Read(func(ids []string, _ func(string) (Device, bool)) {
-		i, found := slices.BinarySearch(ids, id)
-		if found {
-			i++
-		}
-		pos = i
+		pos = records.After(ids, id)
 	})
 	return pos
 }

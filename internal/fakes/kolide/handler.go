@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/postern/postern/internal/fakes/fakehttp"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // Error bodies in Kolide's {"error": "..."} shape. The 403 body is the
@@ -106,11 +106,7 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 	s.devices.Read(func(ids []string, get func(string) (Device, bool)) {
 		start := 0
 		if after != "" {
-			i, found := slices.BinarySearch(ids, after)
-			if found {
-				i++
-			}
-			start = i
+			start = records.After(ids, after)
 		}
 		page = start/perPage + 1
 		end := min(start+perPage, len(ids))

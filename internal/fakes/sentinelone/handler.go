@@ -4,13 +4,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // Verbatim error bodies. The 401 and 500 bodies are copied from real
@@ -81,10 +81,7 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 	s.agents.Read(func(ids []string, get func(string) (Agent, bool)) {
 		start := 0
 		if after != "" {
-			start, _ = slices.BinarySearch(ids, after)
-			if start < len(ids) && ids[start] == after {
-				start++
-			}
+			start = records.After(ids, after)
 		}
 		page := start/limit + 1
 		f = s.core.Faults().ForPage(AgentsPath, page)
