@@ -32,7 +32,7 @@ type Core struct {
 	bufs   sync.Pool // of *bytes.Buffer, for answers
 
 	mu       sync.Mutex
-	token    string
+	token    string                 // the accepted API token; "" where the fake checks other credentials
 	requests map[fault.Endpoint]int // counted requests per endpoint
 }
 
