@@ -32,13 +32,6 @@ const (
 // RetryAfter ahead. Truncate answers 2xx with the JSON body cut in half.
 type Fault = fault.Fault
 
-// Inject adds f. Faults are tried in the order they were injected; the
-// first one matching a request applies.
-func (s *Server) Inject(f Fault) { s.faults.Inject(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }
-
 // batchKey names a batch of ids by its first id and size.
 func batchKey(ids []string) string {
 	return ids[0] + "/" + strconv.Itoa(len(ids))

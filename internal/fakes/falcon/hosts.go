@@ -51,7 +51,7 @@ func (s *Server) serveScroll(w http.ResponseWriter, r *http.Request) {
 	// The token lives two minutes past its last use, as the API documents.
 	sc.expires = now.Add(scrollTTL)
 	page := sc.pos/limit + 1
-	f := s.faults.ForPage(EndpointScroll, page)
+	f := s.core.Faults().ForPage(EndpointScroll, page)
 	s.mu.Unlock()
 	if s.applyFault(w, r, EndpointScroll, f) {
 		return
@@ -109,7 +109,7 @@ func (s *Server) serveDetails(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	f := s.faults.ForBatch(EndpointDetails, batchKey(req.IDs))
+	f := s.core.Faults().ForBatch(EndpointDetails, batchKey(req.IDs))
 	out := make([]deviceJSON, 0, len(req.IDs))
 	now := time.Now().UTC()
 	s.devices.Read(func(_ []string, get func(string) (Device, bool)) {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
 )
 
 type tokenResponse struct {
@@ -13,10 +15,8 @@ type tokenResponse struct {
 }
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests[EndpointToken]++
-	s.mu.Unlock()
-	f := s.faults.ForRequest(EndpointToken)
+	s.core.Count(EndpointToken)
+	f := s.core.Faults().ForRequest(EndpointToken)
 	if s.applyFault(w, r, EndpointToken, f) {
 		return
 	}
@@ -27,16 +27,14 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 
 	s.mu.Lock()
-	if id == "" || id != s.clientID || secret != s.secret {
-		s.mu.Unlock()
+	wantID, wantSecret, region := s.clientID, s.secret, s.region
+	s.mu.Unlock()
+	if id == "" || id != wantID || secret != wantSecret {
 		s.writeError(w, EndpointToken, http.StatusForbidden, msgTokenRefused)
 		return
 	}
 	tok := randomHex(32)
-	ttl := s.tokenTTL
-	s.tokens[tok] = time.Now().Add(ttl)
-	region := s.region
-	s.mu.Unlock()
+	ttl := s.grants.Issue(tok)
 
 	w.Header().Set("X-Cs-Region", region)
 	w.Header().Set("X-Ratelimit-Limit", "300")
@@ -48,15 +46,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) authed(ep Endpoint, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		s.mu.Lock()
-		s.requests[ep]++
-		exp, ok := s.tokens[tok]
-		if ok && time.Now().After(exp) {
-			delete(s.tokens, tok)
-			ok = false
-		}
-		s.mu.Unlock()
-		if !ok {
+		s.core.Count(ep)
+		if s.grants.Check(tok) != fakehttp.TokenValid {
 			s.writeError(w, ep, http.StatusUnauthorized, msgBadBearer)
 			return
 		}

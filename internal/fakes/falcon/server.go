@@ -9,15 +9,13 @@
 package falcon
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"time"
 
-	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/records"
 )
 
@@ -42,12 +40,16 @@ type Device struct {
 // real API's expires_in.
 const DefaultTokenTTL = 1799 * time.Second
 
-// Server is a fake Falcon API listening on a loopback port.
+// Server is a fake Falcon API listening on a loopback port. Its URL,
+// Close, Inject, ClearFaults, SetTokenTTL and RevokeTokens (the next API
+// call with a revoked token fails with 401 "access denied, invalid
+// bearer token") come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
+	fakehttp.Server
+	fakehttp.GrantAdmin
+	core   *fakehttp.Core
+	grants *fakehttp.Grants
 	cid    string
-	bufs   sync.Pool // of *bytes.Buffer, for responses
 
 	devices *records.Set[string, Device]
 
@@ -55,10 +57,7 @@ type Server struct {
 	clientID string
 	secret   string
 	region   string
-	tokenTTL time.Duration
-	tokens   map[string]time.Time // bearer token -> expiry
 	scrolls  map[string]*scroll
-	requests map[Endpoint]int
 }
 
 // scroll is one devices-scroll session: a snapshot of the AIDs and how
@@ -82,28 +81,17 @@ func NewServer(clientID, secret string) *Server {
 		clientID: clientID,
 		secret:   secret,
 		region:   "us-1",
-		tokenTTL: DefaultTokenTTL,
-		tokens:   make(map[string]time.Time),
+		grants:   fakehttp.NewGrants(DefaultTokenTTL),
 		scrolls:  make(map[string]*scroll),
-		requests: make(map[Endpoint]int),
 	}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+string(EndpointToken), s.serveToken)
 	mux.HandleFunc("GET "+string(EndpointScroll), s.authed(EndpointScroll, s.serveScroll))
 	mux.HandleFunc("POST "+string(EndpointDetails), s.authed(EndpointDetails, s.serveDetails))
 	mux.HandleFunc("GET "+string(EndpointZTA), s.authed(EndpointZTA, s.serveZTA))
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, "")
+	s.GrantAdmin = s.grants.Admin()
 	return s
-}
-
-// URL is the API's base URL, e.g. "http://127.0.0.1:41234".
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
 }
 
 // SetCredentials replaces the accepted client id and secret; token
@@ -120,21 +108,6 @@ func (s *Server) SetRegion(region string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.region = region
-}
-
-// SetTokenTTL sets the lifetime of tokens issued from now on.
-func (s *Server) SetTokenTTL(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenTTL = d
-}
-
-// RevokeTokens invalidates every issued token, so the next API call with
-// one fails with 401 "access denied, invalid bearer token".
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
 }
 
 // SetDevices replaces every device. It returns the devices as stored,
@@ -167,11 +140,7 @@ func (s *Server) RemoveDevice(aid string) { s.devices.Remove(aid) }
 
 // Requests returns how many requests reached ep, including refused and
 // failed ones.
-func (s *Server) Requests(ep Endpoint) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[ep]
-}
+func (s *Server) Requests(ep Endpoint) int { return s.core.Requests(ep) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)

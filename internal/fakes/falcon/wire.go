@@ -1,12 +1,12 @@
 package falcon
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
 )
 
 // meta is the "meta" object of every response.
@@ -40,26 +40,12 @@ func traceID() string {
 }
 
 // writeJSON sends v with status and its Content-Length, cutting the body
-// in half if truncate. Buffers are pooled so that serving large listings
-// costs the fake little memory.
+// in half if truncate.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any, truncate bool) {
-	buf := s.bufs.Get().(*bytes.Buffer)
-	defer s.bufs.Put(buf)
-	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
-		buf.Reset()
-		status = http.StatusInternalServerError
-		fmt.Fprintf(buf, `{"errors":[{"code":500,"message":%q}]}`, err.Error())
-	}
-	body := buf.Bytes()
-	if truncate {
-		body = body[:len(body)/2]
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("X-Cs-Traceid", traceID())
-	w.WriteHeader(status)
-	w.Write(body)
+	if err := s.core.WriteJSON(w, status, fakehttp.JSON, v, &Fault{Truncate: truncate}); err != nil {
+		fakehttp.WriteString(w, http.StatusInternalServerError, fakehttp.JSON, fmt.Sprintf(`{"errors":[{"code":500,"message":%q}]}`, err.Error()))
+	}
 }
 
 // writeError sends the vendor's error envelope for status.
@@ -97,7 +83,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, ep Endpoint,
 	if f == nil {
 		return false
 	}
-	return s.faults.Apply(w, r, f, func(w http.ResponseWriter, f *Fault) {
+	return s.core.Faults().Apply(w, r, f, func(w http.ResponseWriter, f *Fault) {
 		if f.Status == http.StatusTooManyRequests {
 			w.Header().Set("X-Ratelimit-Limit", "6000")
 			w.Header().Set("X-Ratelimit-Remaining", "0")

@@ -47,7 +47,7 @@ func (s *Server) serveZTA(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	f := s.faults.ForBatch(EndpointZTA, batchKey(ids))
+	f := s.core.Faults().ForBatch(EndpointZTA, batchKey(ids))
 	out := make([]assessmentJSON, 0, len(ids))
 	s.devices.Read(func(_ []string, get func(string) (Device, bool)) {
 		for _, id := range ids {

@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 type pageJSON struct {
@@ -28,9 +30,10 @@ type deviceJSON struct {
 }
 
 func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
+	s.core.Count(DevicesPath)
+	token := s.core.Token()
 	s.mu.Lock()
-	s.requests++
-	token, schema, size, pages := s.token, s.schema, s.pageSize, s.pages
+	schema, size, pages := s.schema, s.pageSize, s.pages
 	s.mu.Unlock()
 	// An mTLS server has verified the client certificate in the handshake.
 	if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
@@ -48,11 +51,7 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 	s.devices.Read(func(ids []string, get func(string) (Device, bool)) {
 		start := 0
 		if after != "" {
-			i, found := slices.BinarySearch(ids, after)
-			if found {
-				i++
-			}
-			start = i
+			start = records.After(ids, after)
 		}
 		page = start/size + 1
 		end := min(start+size, len(ids))
@@ -73,8 +72,8 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 	if out.Schema.Attributes == nil {
 		out.Schema.Attributes = map[string]Attr{}
 	}
-	f := s.faults.ForPage(DevicesPath, page)
-	if s.faults.Apply(w, r, f, writeFault) {
+	f := s.core.Faults().ForPage(DevicesPath, page)
+	if s.core.Faults().Apply(w, r, f, writeFault) {
 		return
 	}
 	body, err := json.Marshal(out)
@@ -82,10 +81,7 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal error")
 		return
 	}
-	body = f.Cut(body)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.Write(body)
+	fakehttp.Write(w, http.StatusOK, fakehttp.JSON, f.Cut(body))
 }
 
 func writeFault(w http.ResponseWriter, f *Fault) {

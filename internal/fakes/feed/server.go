@@ -15,14 +15,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
 	"github.com/postern/postern/internal/fakes/records"
 )
@@ -51,26 +49,28 @@ type Device struct {
 	Attributes map[string]any
 }
 
-// Server is a fake feed listening on a loopback port.
+// Server is a fake feed listening on a loopback port. Its URL, Close,
+// SetToken, Inject and ClearFaults come from fakehttp; the accepted
+// token is "" for a server that authenticates by client certificate.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
+	fakehttp.Server
+	fakehttp.Credential
+	core *fakehttp.Core
 
 	devices *records.Set[string, Device]
 
 	mu       sync.Mutex
-	token    string // "" when the server authenticates by client certificate
 	schema   map[string]Attr
 	pageSize int
 	pages    map[int]map[string]Attr // a page's schema, if it differs
-	requests int
 }
 
 // NewServer starts a fake feed over plain HTTP on loopback that accepts
 // the Bearer token.
 func NewServer(token string) *Server {
-	s := newServer(token)
-	s.ts = httptest.NewServer(s.mux())
+	s := newServer()
+	s.Server, s.core = fakehttp.Start(s.mux(), token)
+	s.Credential = s.core.Credential()
 	return s
 }
 
@@ -78,19 +78,16 @@ func NewServer(token string) *Server {
 // certificate signed by clientCA and ignores the Authorization header.
 // Client returns an HTTP client that trusts its certificate.
 func NewMTLSServer(clientCA *x509.CertPool) *Server {
-	s := newServer("")
-	s.ts = httptest.NewUnstartedServer(s.mux())
-	s.ts.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCA}
-	// Refused handshakes are what tests of a wrong certificate expect.
-	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
-	s.ts.StartTLS()
+	s := newServer()
+	cfg := &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCA}
+	s.Server, s.core = fakehttp.StartTLS(s.mux(), cfg, "")
+	s.Credential = s.core.Credential()
 	return s
 }
 
-func newServer(token string) *Server {
+func newServer() *Server {
 	next := 1
 	return &Server{
-		token:    token,
 		pageSize: DefaultPageSize,
 		schema:   map[string]Attr{},
 		devices: records.New(func(d *Device) *string { return &d.ID }, func(d *Device, exists func(string) bool) {
@@ -113,25 +110,9 @@ func (s *Server) mux() http.Handler {
 	return mux
 }
 
-// URL is the feed's base URL, e.g. "https://127.0.0.1:41234".
-func (s *Server) URL() string { return s.ts.URL }
-
 // Client returns an HTTP client that trusts the server's certificate
 // (for an mTLS server; it has no client certificate of its own).
-func (s *Server) Client() *http.Client { return s.ts.Client() }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
-}
-
-// SetToken replaces the accepted token; the old one then gets 401.
-func (s *Server) SetToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.token = token
-}
+func (s *Server) Client() *http.Client { return s.core.Client() }
 
 // SetSchema replaces the declared schema sent on every page.
 func (s *Server) SetSchema(schema map[string]Attr) {
@@ -169,11 +150,7 @@ func (s *Server) PutDevice(d Device) Device { return s.devices.Put(d) }
 func (s *Server) Update(id string, change func(*Device)) bool { return s.devices.Update(id, change) }
 
 // Requests returns how many requests reached the device listing.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.core.Total() }
 
 // Fault is a failure injected into the device pages: page n is the
 // request for the n-th page. Status answers with {"error": "..."} (a 429
@@ -181,17 +158,9 @@ func (s *Server) Requests() int {
 // half; Delay holds the answer back.
 type Fault = fault.Fault
 
-// Inject adds f; the first matching fault applies.
-func (s *Server) Inject(f Fault) { s.faults.Inject(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }
-
 func writeError(w http.ResponseWriter, status int, msg string) {
 	b, _ := json.Marshal(map[string]string{"error": msg})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(b)
+	fakehttp.Write(w, status, fakehttp.JSON, b)
 }
 
 func pad(n int) string {

@@ -9,10 +9,3 @@ import "github.com/postern/postern/internal/fakes/fault"
 // answers 200 with the page's JSON cut in half. Endpoint, if set, must
 // be HostsPath, which stands for both paths the fake serves.
 type Fault = fault.Fault
-
-// Inject adds f. Faults are tried in the order they were injected; the
-// first one matching a request applies.
-func (s *Server) Inject(f Fault) { s.faults.Inject(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
 )
 
 // Fleet's defaults when page is given without per_page (transport.go).
@@ -72,12 +74,10 @@ func (s *Server) serveHosts(w http.ResponseWriter, r *http.Request) {
 		populate = b
 	}
 
-	s.mu.Lock()
-	s.requests++
-	s.mu.Unlock()
-	f := s.faults.ForPage(HostsPath, page+1)
+	s.core.Count(HostsPath)
+	f := s.core.Faults().ForPage(HostsPath, page+1)
 
-	if !s.faults.Wait(r, f) {
+	if !s.core.Faults().Wait(r, f) {
 		return
 	}
 	if !s.authorized(w, r) {
@@ -97,10 +97,7 @@ func (s *Server) serveHosts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "Unknown Error", err.Error())
 		return
 	}
-	body = f.Cut(body)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.Write(body)
+	fakehttp.Write(w, http.StatusOK, fakehttp.JSON, f.Cut(body))
 }
 
 // paging reads page and per_page the way Fleet does: page is 0-based;
@@ -230,9 +227,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, http.StatusUnauthorized, "Authorization header required", "Authorization header required")
 		return false
 	}
-	s.mu.Lock()
-	want := "Bearer " + s.token
-	s.mu.Unlock()
+	want := "Bearer " + s.core.Token()
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || h != want || tok == "" {
 		writeError(w, http.StatusUnauthorized, "Authentication required", "Authentication required")
@@ -272,9 +267,7 @@ func writeError(w http.ResponseWriter, status int, message, reason string) {
 		Errors  []errJSON `json:"errors"`
 		UUID    string    `json:"uuid"`
 	}{message, []errJSON{{"base", reason}}, newUUID()})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(body)
+	fakehttp.Write(w, status, fakehttp.JSON, body)
 }
 
 func newUUID() string {

@@ -9,12 +9,11 @@ package fleet
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/records"
 )
 
@@ -47,25 +46,24 @@ type Policy struct {
 	Response string
 }
 
-// Server is a fake Fleet server listening on a loopback port.
+// Server is a fake Fleet server listening on a loopback port. Its URL,
+// Close, SetToken, Inject and ClearFaults come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
+	fakehttp.Server
+	fakehttp.Credential
+	core *fakehttp.Core
 
 	hosts *records.Set[uint, Host]
 
-	// mu guards the fields below; it is held across every change to
-	// hosts too, so that encoded never outlives the host it encodes.
-	mu       sync.Mutex
-	token    string
-	encoded  map[uint]*[2][]byte // host JSON without and with policies, built on demand
-	requests int
+	// mu guards encoded; it is held across every change to hosts too, so
+	// that encoded never outlives the host it encodes.
+	mu      sync.Mutex
+	encoded map[uint]*[2][]byte // host JSON without and with policies, built on demand
 }
 
 // NewServer starts a fake Fleet server that accepts the API token token.
 func NewServer(token string) *Server {
 	s := &Server{
-		token:   token,
 		hosts:   newHosts(),
 		encoded: make(map[uint]*[2][]byte),
 	}
@@ -73,25 +71,9 @@ func NewServer(token string) *Server {
 	mux.HandleFunc("GET "+HostsPath, s.serveHosts)
 	mux.HandleFunc("GET /api/latest/fleet/hosts", s.serveHosts)
 	mux.HandleFunc("/", serveNotFound)
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, token)
+	s.Credential = s.core.Credential()
 	return s
-}
-
-// URL is the server's base URL, e.g. "http://127.0.0.1:41234".
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
-}
-
-// SetToken replaces the accepted API token; requests with the old one then
-// fail with 401, as after a token rotation.
-func (s *Server) SetToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.token = token
 }
 
 // SetHosts replaces every host and returns them as stored, with assigned
@@ -169,8 +151,4 @@ func (s *Server) RemoveHost(id uint) {
 
 // Requests returns how many requests reached the hosts endpoint, including
 // refused and failed ones.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.core.Total() }

@@ -1,7 +1,6 @@
 package huntress
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
 )
 
 // Grape {"error": ...} bodies. Huntress documents when it answers each
@@ -79,8 +80,8 @@ type query struct {
 }
 
 func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
+	s.core.Count(AgentsPath)
 	s.mu.Lock()
-	s.requests++
 	s.queries = append(s.queries, r.URL.RawQuery)
 	okKeys := s.keysMatchLocked(r)
 	noAccess := s.noAccess
@@ -144,8 +145,8 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errorJSON("page_token is invalid"))
 		return
 	}
-	f := s.faults.ForPage(AgentsPath, pos/q.limit+1)
-	if s.faults.Apply(w, r, f, writeFault) {
+	f := s.core.Faults().ForPage(AgentsPath, pos/q.limit+1)
+	if s.core.Faults().Apply(w, r, f, writeFault) {
 		return
 	}
 	switch {
@@ -162,17 +163,9 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 		out.Pagination = struct{}{}
 	}
 
-	buf := s.bufs.Get().(*bytes.Buffer)
-	defer s.bufs.Put(buf)
-	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(out); err != nil {
+	if s.core.WriteJSON(w, http.StatusOK, fakehttp.JSON, out, f) != nil {
 		writeError(w, http.StatusInternalServerError, bodyInternal)
-		return
 	}
-	body := f.Cut(buf.Bytes())
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.Write(body)
 }
 
 // listing returns the ids of the agents q lists, in its order. Without an
@@ -302,9 +295,7 @@ func errorJSON(msg string) string {
 }
 
 func writeError(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write([]byte(body))
+	fakehttp.WriteString(w, status, fakehttp.JSON, body)
 }
 
 func toJSON(a Agent) agentJSON {

@@ -27,12 +27,11 @@
 package huntress
 
 import (
-	"bytes"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
 	"github.com/postern/postern/internal/fakes/records"
 )
@@ -80,11 +79,12 @@ const (
 	FinalEmpty                          // next_page_token and next_page_url ""
 )
 
-// Server is a fake Huntress API listening on a loopback port.
+// Server is a fake Huntress API listening on a loopback port. Its URL
+// (Huntress's is https://api.huntress.io), Close, Inject and ClearFaults
+// come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
-	bufs   sync.Pool // of *bytes.Buffer, for responses
+	fakehttp.Server
+	core *fakehttp.Core
 
 	agents *records.Set[int64, Agent]
 
@@ -94,7 +94,6 @@ type Server struct {
 	noAccess   bool // the account has no API access: 403
 	orgs       map[int64]bool
 	final      FinalPagination
-	requests   int
 	queries    []string // raw queries of the agents requests, in order
 
 	// The account's rate limit (SetRateLimit): at most rateN requests in
@@ -114,10 +113,9 @@ func NewServer(publicKey, privateKey string) *Server {
 		agents:     newAgents(),
 		orgs:       map[int64]bool{DefaultOrganization: true},
 	}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+AgentsPath, s.serveAgents)
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, "")
 	return s
 }
 
@@ -138,16 +136,6 @@ func newAgents() *records.Set[int64, Agent] {
 			a.LastCallbackAt = time.Now().UTC().Truncate(time.Second)
 		}
 	})
-}
-
-// URL is the API's base URL, e.g. "http://127.0.0.1:41234" (Huntress's
-// is https://api.huntress.io).
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
 }
 
 // SetKeys replaces the accepted key pair; requests with the old one then
@@ -244,11 +232,7 @@ func (s *Server) RemoveAgent(id int64) { s.agents.Remove(id) }
 
 // Requests returns how many requests reached the agents endpoint,
 // including refused and failed ones.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.core.Total() }
 
 // Queries returns the query strings of the requests to the agents
 // endpoint, in the order they came.
@@ -266,10 +250,3 @@ func (s *Server) Queries() []string {
 // answers 200 with the page's JSON cut in half. Faults apply only to
 // requests with the right keys.
 type Fault = fault.Fault
-
-// Inject adds f. Faults are tried in the order they were injected; the
-// first one matching a request applies.
-func (s *Server) Inject(f Fault) { s.faults.Inject(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }

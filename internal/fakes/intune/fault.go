@@ -18,10 +18,3 @@ import "github.com/postern/postern/internal/fakes/fault"
 // JSON cut in half. Faults on Graph apply only to requests with a valid
 // token.
 type Fault = fault.Fault
-
-// Inject adds f. Faults are tried in the order they were injected; the
-// first one matching a request applies.
-func (s *Server) Inject(f Fault) { s.faults.Inject(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }

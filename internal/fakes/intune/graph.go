@@ -1,7 +1,6 @@
 package intune
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
 )
 
 // properties are the managedDevice properties the fake serves, in the
@@ -60,7 +61,7 @@ func appendString(b []byte, s string) []byte {
 
 // serveDevices answers GET /v1.0/deviceManagement/managedDevices.
 func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointDevices)
+	s.core.Count(EndpointDevices)
 	if !s.bearer(w, r) {
 		return
 	}
@@ -114,7 +115,7 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 		if after != "" && start < len(ids) && ids[start] == after {
 			start++
 		}
-		f = s.faults.ForPage(EndpointDevices, start/limit+1)
+		f = s.core.Faults().ForPage(EndpointDevices, start/limit+1)
 		end := min(start+limit, len(ids))
 		page = make([]Device, 0, end-start)
 		for _, id := range ids[start:end] {
@@ -123,45 +124,41 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 		}
 		more = end < len(ids)
 	})
-	if s.faults.Apply(w, r, f, s.writeGraphFault) {
+	if s.core.Faults().Apply(w, r, f, s.writeGraphFault) {
 		return
 	}
 
-	buf := s.bufs.Get().(*bytes.Buffer)
-	defer s.bufs.Put(buf)
-	buf.Reset()
-	b := buf.AvailableBuffer()
-	b = append(b, `{"@odata.context":`...)
-	ctx := linkBase + "/v1.0/$metadata#deviceManagement/managedDevices"
-	if rawSelect != "" {
-		ctx += "(" + rawSelect + ")"
-	}
-	b = appendString(b, ctx)
-	b = append(b, `,"value":[`...)
-	for i := range page {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendDevice(b, &page[i], selected)
-	}
-	b = append(b, ']')
-	if more {
-		next := linkBase + DevicesPath + "?"
-		if rawSelect != "" {
-			next += "$select=" + rawSelect + "&"
-		}
-		next += "$top=" + strconv.Itoa(top) + "&$skiptoken=" + url.QueryEscape("LastDeviceId='"+page[len(page)-1].ID+"'")
-		b = append(b, `,"@odata.nextLink":`...)
-		b = appendString(b, next)
-	}
-	b = append(b, "}\n"...)
-	buf.Write(b)
-	body := f.Cut(buf.Bytes())
-	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("request-id", guid())
-	w.Write(body)
+	s.core.WriteAppended(w, http.StatusOK, contentTypePage, f, func(b []byte) []byte {
+		b = append(b, `{"@odata.context":`...)
+		ctx := linkBase + "/v1.0/$metadata#deviceManagement/managedDevices"
+		if rawSelect != "" {
+			ctx += "(" + rawSelect + ")"
+		}
+		b = appendString(b, ctx)
+		b = append(b, `,"value":[`...)
+		for i := range page {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendDevice(b, &page[i], selected)
+		}
+		b = append(b, ']')
+		if more {
+			next := linkBase + DevicesPath + "?"
+			if rawSelect != "" {
+				next += "$select=" + rawSelect + "&"
+			}
+			next += "$top=" + strconv.Itoa(top) + "&$skiptoken=" + url.QueryEscape("LastDeviceId='"+page[len(page)-1].ID+"'")
+			b = append(b, `,"@odata.nextLink":`...)
+			b = appendString(b, next)
+		}
+		return append(b, "}\n"...)
+	})
 }
+
+// contentTypePage is the Content-Type of Graph's listing pages.
+const contentTypePage = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 // parseSelect returns which properties $select names (every one when it
 // is empty), and the list as given. It reports false, with the unknown
@@ -281,16 +278,7 @@ func (s *Server) serveNotFound(w http.ResponseWriter, r *http.Request) {
 // writeJSON sends v with status and its Content-Length, cut in half if f
 // truncates.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any, f *Fault) {
-	buf := s.bufs.Get().(*bytes.Buffer)
-	defer s.bufs.Put(buf)
-	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
+	if err := s.core.WriteJSON(w, status, fakehttp.JSONUTF8, v, f); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
 	}
-	body := f.Cut(buf.Bytes())
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write(body)
 }

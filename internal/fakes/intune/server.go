@@ -22,16 +22,15 @@
 package intune
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
 	"github.com/postern/postern/internal/fakes/records"
 )
@@ -93,10 +92,16 @@ type Device struct {
 }
 
 // Server is a fake Entra ID token endpoint and Graph on a loopback port.
+// Its URL (the base URL for both services: the token endpoint is
+// URL()+"/"+tenant+"/oauth2/v2.0/token" and Graph is URL()+"/v1.0/..."),
+// Close, Inject, ClearFaults, SetTokenTTL and RevokeTokens (the next
+// Graph call with a revoked token fails with 401
+// InvalidAuthenticationToken) come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
-	bufs   sync.Pool // of *bytes.Buffer, for responses
+	fakehttp.Server
+	fakehttp.GrantAdmin
+	core   *fakehttp.Core
+	grants *fakehttp.Grants
 
 	devices *records.Set[string, Device]
 
@@ -106,11 +111,8 @@ type Server struct {
 	secret        string
 	secretExpired bool
 	perms         []string // the app's Graph application permissions
-	tokenTTL      time.Duration
-	tokens        map[string]time.Time // access token -> expiry
-	pageSize      int                  // the server's own page cap
-	linkBase      string               // the origin next links name; empty means the server's
-	requests      map[Endpoint]int
+	pageSize      int      // the server's own page cap
+	linkBase      string   // the origin next links name; empty means the server's
 	scopes        []string // scope of each token request, in order
 }
 
@@ -124,29 +126,16 @@ func NewServer(tenant, clientID, secret string) *Server {
 		clientID: clientID,
 		secret:   secret,
 		perms:    []string{PermRead},
-		tokenTTL: DefaultTokenTTL,
-		tokens:   make(map[string]time.Time),
+		grants:   fakehttp.NewGrants(DefaultTokenTTL),
 		pageSize: MaxPage,
-		requests: make(map[Endpoint]int),
 	}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.serveToken)
 	mux.HandleFunc("GET "+DevicesPath, s.serveDevices)
 	mux.HandleFunc("/", s.serveNotFound)
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, "")
+	s.GrantAdmin = s.grants.Admin()
 	return s
-}
-
-// URL is the base URL for both services, e.g. "http://127.0.0.1:41234":
-// the token endpoint is URL()+"/"+tenant+"/oauth2/v2.0/token" and Graph
-// is URL()+"/v1.0/...".
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
 }
 
 // SetSecret replaces the app's client secret; token requests with the old
@@ -173,21 +162,6 @@ func (s *Server) SetPermissions(perms ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.perms = slices.Clone(perms)
-}
-
-// SetTokenTTL sets the lifetime of tokens issued from now on.
-func (s *Server) SetTokenTTL(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenTTL = d
-}
-
-// RevokeTokens invalidates every issued token, so that the next Graph
-// call with one fails with 401 InvalidAuthenticationToken.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
 }
 
 // SetPageSize caps the devices in one page below what $top asks for
@@ -225,11 +199,7 @@ func (s *Server) RemoveDevice(id string) { s.devices.Remove(id) }
 
 // Requests returns how many requests reached ep, including refused and
 // failed ones.
-func (s *Server) Requests(ep Endpoint) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[ep]
-}
+func (s *Server) Requests(ep Endpoint) int { return s.core.Requests(ep) }
 
 // Scopes returns the scope of every token request so far, in order.
 func (s *Server) Scopes() []string {
@@ -269,12 +239,6 @@ func newDevices() *records.Set[string, Device] {
 			d.LastSyncDateTime = time.Now().UTC().Truncate(time.Second)
 		}
 	})
-}
-
-func (s *Server) count(ep Endpoint) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests[ep]++
 }
 
 func randomHex(n int) string {

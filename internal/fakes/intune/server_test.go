@@ -52,9 +52,7 @@ func token(t *testing.T, s *Server) string {
 	if err := json.Unmarshal(body, &tr); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("token: got %d %s (%v), want 200", resp.StatusCode, body, err)
 	}
-	s.mu.Lock()
-	ttl := int(s.tokenTTL / time.Second)
-	s.mu.Unlock()
+	ttl := int(s.grants.TTL() / time.Second)
 	if tr.TokenType != "Bearer" || tr.ExpiresIn != ttl || tr.AccessToken == "" {
 		t.Fatalf("token: got %+v, want a Bearer token for %d s", tr, ttl)
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
 )
 
 // aadError is Entra ID's error body on its token endpoint.
@@ -32,9 +34,9 @@ const (
 )
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointToken)
-	f := s.faults.ForRequest(EndpointToken)
-	if s.faults.Apply(w, r, f, s.writeTokenFault) {
+	s.core.Count(EndpointToken)
+	f := s.core.Faults().ForRequest(EndpointToken)
+	if s.core.Faults().Apply(w, r, f, s.writeTokenFault) {
 		return
 	}
 	if err := r.ParseForm(); err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
@@ -47,7 +49,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.scopes = append(s.scopes, form.Get("scope"))
-	wantTenant, clientID, secret, expired, ttl := s.tenant, s.clientID, s.secret, s.secretExpired, s.tokenTTL
+	wantTenant, clientID, secret, expired := s.tenant, s.clientID, s.secret, s.secretExpired
 	s.mu.Unlock()
 
 	switch {
@@ -72,9 +74,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			"AADSTS1002012: The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", form.Get("scope")))
 	default:
 		tok := "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + randomHex(32)
-		s.mu.Lock()
-		s.tokens[tok] = time.Now().Add(ttl)
-		s.mu.Unlock()
+		ttl := s.grants.Issue(tok)
 		secs := int(ttl / time.Second)
 		s.writeJSON(w, http.StatusOK, struct {
 			TokenType    string `json:"token_type"`
@@ -126,16 +126,11 @@ func (s *Server) bearer(w http.ResponseWriter, r *http.Request) bool {
 		s.writeGraphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 		return false
 	}
-	s.mu.Lock()
-	exp, known := s.tokens[tok]
-	if known && time.Now().After(exp) {
-		delete(s.tokens, tok)
-		s.mu.Unlock()
+	switch s.grants.Check(tok) {
+	case fakehttp.TokenExpired:
 		s.writeGraphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
 		return false
-	}
-	s.mu.Unlock()
-	if !known {
+	case fakehttp.TokenUnknown:
 		s.writeGraphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 		return false
 	}

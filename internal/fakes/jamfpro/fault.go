@@ -15,10 +15,3 @@ import "github.com/postern/postern/internal/fakes/fault"
 // client ({"error": "invalid_client"}). Truncate answers 200 with the
 // JSON cut in half. Delay holds the answer back.
 type Fault = fault.Fault
-
-// Inject adds f. Faults are tried in the order they were injected; the
-// first one matching a request applies.
-func (s *Server) Inject(f Fault) { s.faults.Inject(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }

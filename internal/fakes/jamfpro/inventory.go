@@ -1,7 +1,6 @@
 package jamfpro
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
 )
 
@@ -112,11 +112,11 @@ type operatingSystem struct {
 }
 
 func (s *Server) serveInventory(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointInventory)
+	s.core.Count(EndpointInventory)
 	q := r.URL.Query()
 	page, size, want, sortKey, bad := parseQuery(q)
-	f := s.faults.ForPage(EndpointInventory, page+1)
-	if !s.faults.Wait(r, f) {
+	f := s.core.Faults().ForPage(EndpointInventory, page+1)
+	if !s.core.Faults().Wait(r, f) {
 		return
 	}
 	if !s.authorized(w, r) {
@@ -340,26 +340,16 @@ func serveNotFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "NOT_FOUND", "Not Found", "")
 }
 
+// contentType is the Content-Type of Jamf Pro's JSON answers.
+const contentType = "application/json;charset=UTF-8"
+
 // writeJSON answers 200 with v, cut in half if f truncates.
 func (s *Server) writeJSON(w http.ResponseWriter, v any, f *fault.Fault) {
-	buf := s.bufs.Get().(*bytes.Buffer)
-	defer s.bufs.Put(buf)
-	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
+	if s.core.WriteJSON(w, http.StatusOK, contentType, v, f) != nil {
 		writeError(w, http.StatusInternalServerError, "UNEXPECTED_ERROR", "An unexpected error occurred", "")
-		return
 	}
-	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	body = f.Cut(body)
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
 }
 
 func writeBody(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write([]byte(body))
+	fakehttp.WriteString(w, status, contentType, body)
 }

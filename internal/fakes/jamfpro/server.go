@@ -22,15 +22,14 @@
 package jamfpro
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
 	"github.com/postern/postern/internal/fakes/records"
 )
@@ -77,21 +76,21 @@ type Computer struct {
 	LastContact time.Time // general.lastContactTime; zero is sent as null
 }
 
-// Server is a fake Jamf Pro server listening on a loopback port.
+// Server is a fake Jamf Pro server listening on a loopback port. Its
+// URL, Close, Inject, ClearFaults, SetTokenTTL and RevokeTokens (as
+// disabling and re-enabling the API client does) come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
-	bufs   sync.Pool // of *bytes.Buffer, for responses
+	fakehttp.Server
+	fakehttp.GrantAdmin
+	core   *fakehttp.Core
+	grants *fakehttp.Grants
 
 	computers *records.Set[int, Computer]
 
 	mu           sync.Mutex
 	clientID     string
 	secret       string
-	tokenTTL     time.Duration
-	tokens       map[string]time.Time // access token -> expiry
 	readComputer bool
-	requests     map[fault.Endpoint]int
 }
 
 // NewServer starts a fake Jamf Pro server that issues access tokens to
@@ -101,28 +100,17 @@ func NewServer(clientID, secret string) *Server {
 		computers:    newComputers(),
 		clientID:     clientID,
 		secret:       secret,
-		tokenTTL:     DefaultTokenTTL,
-		tokens:       make(map[string]time.Time),
+		grants:       fakehttp.NewGrants(DefaultTokenTTL),
 		readComputer: true,
-		requests:     make(map[fault.Endpoint]int),
 	}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+TokenPath, s.serveToken)
 	mux.HandleFunc("POST "+TokenPathV1, s.serveToken)
 	mux.HandleFunc("GET "+InventoryPath, s.serveInventory)
 	mux.HandleFunc("/", serveNotFound)
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, "")
+	s.GrantAdmin = s.grants.Admin()
 	return s
-}
-
-// URL is the server's base URL, e.g. "http://127.0.0.1:41234".
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
 }
 
 // SetCredentials replaces the accepted API client; token requests with
@@ -132,21 +120,6 @@ func (s *Server) SetCredentials(clientID, secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clientID, s.secret = clientID, secret
-}
-
-// SetTokenTTL sets the lifetime of tokens issued from now on.
-func (s *Server) SetTokenTTL(ttl time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenTTL = ttl
-}
-
-// RevokeTokens invalidates every access token issued so far, as
-// disabling and re-enabling the API client does.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
 }
 
 // SetReadComputers grants or withdraws the Read Computers privilege of
@@ -174,11 +147,7 @@ func (s *Server) RemoveComputer(id int) { s.computers.Remove(id) }
 
 // Requests returns how many requests reached ep (EndpointToken or
 // EndpointInventory), refused and failed ones included.
-func (s *Server) Requests(ep fault.Endpoint) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[ep]
-}
+func (s *Server) Requests(ep fault.Endpoint) int { return s.core.Requests(ep) }
 
 // newComputers returns an empty computer set that numbers computers from
 // 1 as Jamf Pro does.
@@ -193,12 +162,6 @@ func newComputers() *records.Set[int, Computer] {
 		}
 		next = max(next, c.ID+1)
 	})
-}
-
-func (s *Server) count(ep fault.Endpoint) {
-	s.mu.Lock()
-	s.requests[ep]++
-	s.mu.Unlock()
 }
 
 func randomHex(n int) string {

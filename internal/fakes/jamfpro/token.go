@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
 )
 
 // tokenJSON is Jamf Pro's answer to a client credentials grant.
@@ -22,9 +24,9 @@ const (
 )
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointToken)
-	f := s.faults.ForRequest(EndpointToken)
-	if s.faults.Apply(w, r, f, writeTokenFault) {
+	s.core.Count(EndpointToken)
+	f := s.core.Faults().ForRequest(EndpointToken)
+	if s.core.Faults().Apply(w, r, f, writeTokenFault) {
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") || r.ParseForm() != nil {
@@ -37,16 +39,15 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	s.mu.Lock()
-	if id == "" || id != s.clientID || secret != s.secret {
-		s.mu.Unlock()
+	wantID, wantSecret := s.clientID, s.secret
+	s.mu.Unlock()
+	if id == "" || id != wantID || secret != wantSecret {
 		w.Header().Set("WWW-Authenticate", `Basic realm="oauth2/client"`)
 		writeBody(w, http.StatusUnauthorized, bodyInvalidClient)
 		return
 	}
 	tok := randomHex(32)
-	ttl := s.tokenTTL
-	s.tokens[tok] = time.Now().Add(ttl)
-	s.mu.Unlock()
+	ttl := s.grants.Issue(tok)
 	// Jamf Pro counts expires_in down from the issue time, so it is one
 	// second short of the lifetime.
 	s.writeJSON(w, tokenJSON{AccessToken: tok, Scope: "api-role:1", TokenType: "Bearer", ExpiresIn: max(int(ttl/time.Second)-1, 0)}, f)
@@ -56,12 +57,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 // answering 401 or 403 with Jamf's error body if either fails.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	tok, isBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	ok := s.grants.Check(tok) == fakehttp.TokenValid
 	s.mu.Lock()
-	exp, ok := s.tokens[tok]
-	if ok && time.Now().After(exp) {
-		delete(s.tokens, tok)
-		ok = false
-	}
 	read := s.readComputer
 	s.mu.Unlock()
 	if !isBearer || !ok {

@@ -10,10 +10,3 @@ import "github.com/postern/postern/internal/fakes/fault"
 // in half. Endpoint, if set, is PrismPath or DevicesPath; empty means
 // both.
 type Fault = fault.Fault
-
-// Inject adds f. Faults are tried in the order they were injected; the
-// first one matching a request applies.
-func (s *Server) Inject(f Fault) { s.faults.Inject(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
 )
 
@@ -69,15 +70,15 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errBody != "" {
-		writeBody(w, http.StatusBadRequest, "application/json", errBody)
+		fakehttp.WriteString(w, http.StatusBadRequest, fakehttp.JSON, errBody)
 		return
 	}
 	body, err := json.Marshal(s.page(limit, offset))
 	if err != nil {
-		writeBody(w, http.StatusInternalServerError, "text/html; charset=utf-8", bodyServerError)
+		fakehttp.WriteString(w, http.StatusInternalServerError, fakehttp.HTML, bodyServerError)
 		return
 	}
-	writeBody(w, http.StatusOK, "application/json", string(f.Cut(body)))
+	fakehttp.Write(w, http.StatusOK, fakehttp.JSON, f.Cut(body))
 }
 
 // admit counts a request to the listing at path and decides whether it
@@ -86,11 +87,9 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 // granted path (403), and answers the fault's status. It returns the
 // fault, nil if none, for the caller to cut the body with.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, path string, page int) (*Fault, bool) {
-	s.mu.Lock()
-	s.requests[path]++
-	s.mu.Unlock()
-	f := s.faults.ForPage(fault.Endpoint(path), page)
-	if !s.faults.Wait(r, f) {
+	s.core.Count(fault.Endpoint(path))
+	f := s.core.Faults().ForPage(fault.Endpoint(path), page)
+	if !s.core.Faults().Wait(r, f) {
 		return nil, false
 	}
 	if !s.authorized(w, r, path) {
@@ -180,7 +179,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, path string)
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
-		writeBody(w, http.StatusUnauthorized, "application/json", bodyNoCredentials)
+		fakehttp.WriteString(w, http.StatusUnauthorized, fakehttp.JSON, bodyNoCredentials)
 		return false
 	}
 	token, isBearer := strings.CutPrefix(h, "Bearer ")
@@ -189,11 +188,11 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, path string)
 	s.mu.Unlock()
 	if !isBearer || !known {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
-		writeBody(w, http.StatusUnauthorized, "application/json", bodyInvalidToken)
+		fakehttp.WriteString(w, http.StatusUnauthorized, fakehttp.JSON, bodyInvalidToken)
 		return false
 	}
 	if !grant[path] {
-		writeBody(w, http.StatusForbidden, "application/json", bodyForbidden)
+		fakehttp.WriteString(w, http.StatusForbidden, fakehttp.JSON, bodyForbidden)
 		return false
 	}
 	return true
@@ -202,29 +201,22 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, path string)
 func writeFault(w http.ResponseWriter, f *Fault) {
 	switch {
 	case f.Status == http.StatusUnauthorized:
-		writeBody(w, f.Status, "application/json", bodyInvalidToken)
+		fakehttp.WriteString(w, f.Status, fakehttp.JSON, bodyInvalidToken)
 	case f.Status == http.StatusForbidden:
-		writeBody(w, f.Status, "application/json", bodyForbidden)
+		fakehttp.WriteString(w, f.Status, fakehttp.JSON, bodyForbidden)
 	case f.Status == http.StatusTooManyRequests:
 		secs := f.RetrySeconds()
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeBody(w, f.Status, "application/json", fmt.Sprintf(`{"detail":"Request was throttled. Expected available in %d seconds."}`, secs))
+		fakehttp.WriteString(w, f.Status, fakehttp.JSON, fmt.Sprintf(`{"detail":"Request was throttled. Expected available in %d seconds."}`, secs))
 	case f.Status >= 500:
-		writeBody(w, f.Status, "text/html; charset=utf-8", bodyServerError)
+		fakehttp.WriteString(w, f.Status, fakehttp.HTML, bodyServerError)
 	default:
-		writeBody(w, f.Status, "application/json", fmt.Sprintf(`{"detail":"Injected failure (HTTP %d)."}`, f.Status))
+		fakehttp.WriteString(w, f.Status, fakehttp.JSON, fmt.Sprintf(`{"detail":"Injected failure (HTTP %d)."}`, f.Status))
 	}
 }
 
 func serveNotFound(w http.ResponseWriter, r *http.Request) {
-	writeBody(w, http.StatusNotFound, "text/html; charset=utf-8", bodyNotFound)
-}
-
-func writeBody(w http.ResponseWriter, status int, contentType, body string) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write([]byte(body))
+	fakehttp.WriteString(w, http.StatusNotFound, fakehttp.HTML, bodyNotFound)
 }
 
 func or(s, def string) string {

@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // prismTimeLayout is how Prism writes its timestamps: ISO 8601 with
@@ -82,15 +84,15 @@ func (s *Server) servePrism(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errBody != "" {
-		writeBody(w, errStatus, "application/json", errBody)
+		fakehttp.WriteString(w, errStatus, fakehttp.JSON, errBody)
 		return
 	}
 	body, err := json.Marshal(s.prismPage(limit, offset, echo))
 	if err != nil {
-		writeBody(w, http.StatusInternalServerError, "text/html; charset=utf-8", bodyServerError)
+		fakehttp.WriteString(w, http.StatusInternalServerError, fakehttp.HTML, bodyServerError)
 		return
 	}
-	writeBody(w, http.StatusOK, "application/json", string(f.Cut(body)))
+	fakehttp.Write(w, http.StatusOK, fakehttp.JSON, f.Cut(body))
 }
 
 // positionAfter returns the index of the first device whose id sorts
@@ -98,11 +100,7 @@ func (s *Server) servePrism(w http.ResponseWriter, r *http.Request) {
 func (s *Server) positionAfter(id string) int {
 	var pos int
 	s.devices.Read(func(ids []string, _ func(string) (Device, bool)) {
-		i, found := slices.BinarySearch(ids, id)
-		if found {
-			i++
-		}
-		pos = i
+		pos = records.After(ids, id)
 	})
 	return pos
 }

@@ -23,11 +23,11 @@ package kandji
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
 	"github.com/postern/postern/internal/fakes/records"
 )
@@ -70,10 +70,11 @@ type User struct {
 	IsArchived bool
 }
 
-// Server is a fake Kandji API listening on a loopback port.
+// Server is a fake Kandji API listening on a loopback port. Its URL,
+// Close, Inject and ClearFaults come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
+	fakehttp.Server
+	core *fakehttp.Core
 
 	devices *records.Set[string, Device]
 
@@ -83,13 +84,12 @@ type Server struct {
 	tokens map[string]map[string]bool
 	// noCursor makes Prism page by offset only, leaving cursor null.
 	noCursor bool
-	requests map[string]int // listing path -> requests that reached it
 }
 
 // NewServer starts a fake Kandji API that accepts the API token token and
 // lets it read both listings.
 func NewServer(token string) *Server {
-	s := &Server{devices: newDevices(), requests: make(map[string]int)}
+	s := &Server{devices: newDevices()}
 	s.tokens = map[string]map[string]bool{token: allPaths()}
 	mux := http.NewServeMux()
 	for path, serve := range map[string]http.HandlerFunc{PrismPath: s.servePrism, DevicesPath: s.serveDevices} {
@@ -97,17 +97,8 @@ func NewServer(token string) *Server {
 		mux.HandleFunc("GET "+path+"/{$}", serve) // tolerate a trailing slash
 	}
 	mux.HandleFunc("/", serveNotFound)
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, "")
 	return s
-}
-
-// URL is the API's base URL, e.g. "http://127.0.0.1:41234".
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
 }
 
 // SetToken replaces every accepted API token with token, which may read
@@ -182,16 +173,8 @@ func (s *Server) RemoveDevice(id string) { s.devices.Remove(id) }
 
 // Requests returns how many requests reached either listing, including
 // refused and failed ones.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[PrismPath] + s.requests[DevicesPath]
-}
+func (s *Server) Requests() int { return s.core.Total() }
 
 // RequestsTo returns how many requests reached the listing at path
 // (PrismPath or DevicesPath), including refused and failed ones.
-func (s *Server) RequestsTo(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[path]
-}
+func (s *Server) RequestsTo(path string) int { return s.core.Requests(fault.Endpoint(path)) }

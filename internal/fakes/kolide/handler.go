@@ -1,16 +1,16 @@
 package kolide
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/fakes/fakehttp"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // Error bodies in Kolide's {"error": "..."} shape. The 403 body is the
@@ -71,11 +71,8 @@ type pageJSON struct {
 }
 
 func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests++
-	token := s.token
-	s.mu.Unlock()
-	if r.Header.Get("Authorization") != "Bearer "+token {
+	s.core.Count(DevicesPath)
+	if r.Header.Get("Authorization") != "Bearer "+s.core.Token() {
 		writeError(w, http.StatusUnauthorized, bodyUnauthorized)
 		return
 	}
@@ -109,11 +106,7 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 	s.devices.Read(func(ids []string, get func(string) (Device, bool)) {
 		start := 0
 		if after != "" {
-			i, found := slices.BinarySearch(ids, after)
-			if found {
-				i++
-			}
-			start = i
+			start = records.After(ids, after)
 		}
 		page = start/perPage + 1
 		end := min(start+perPage, len(ids))
@@ -129,22 +122,14 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 			out.Pagination.Next = nextURL(r, perPage, next)
 		}
 	})
-	f := s.faults.ForPage(DevicesPath, page)
-	if s.faults.Apply(w, r, f, writeFault) {
+	f := s.core.Faults().ForPage(DevicesPath, page)
+	if s.core.Faults().Apply(w, r, f, writeFault) {
 		return
 	}
-	buf := s.bufs.Get().(*bytes.Buffer)
-	defer s.bufs.Put(buf)
-	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(out); err != nil {
-		writeError(w, http.StatusInternalServerError, bodyInternal)
-		return
-	}
-	body := f.Cut(buf.Bytes())
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("RateLimit-Limit", strconv.Itoa(rateLimit))
-	w.Write(body)
+	if s.core.WriteJSON(w, http.StatusOK, fakehttp.JSONUTF8, out, f) != nil {
+		writeError(w, http.StatusInternalServerError, bodyInternal)
+	}
 }
 
 // nextURL is the pre-built link to the next page Kolide includes, on the
@@ -183,10 +168,7 @@ func serveNotFound(w http.ResponseWriter, _ *http.Request) {
 }
 
 func writeError(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write([]byte(body))
+	fakehttp.WriteString(w, status, fakehttp.JSONUTF8, body)
 }
 
 func toJSON(d Device) deviceJSON {

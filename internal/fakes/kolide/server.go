@@ -12,14 +12,11 @@
 package kolide
 
 import (
-	"bytes"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"sync"
 	"time"
 
-	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/records"
 )
 
@@ -64,46 +61,28 @@ type Device struct {
 	HardwareModel       string // empty means "MacBook Pro (14-inch, 2021)"
 }
 
-// Server is a fake Kolide API listening on a loopback port.
+// Server is a fake Kolide API listening on a loopback port. Its URL,
+// Close, SetToken (requests with the old key then fail with 401, as
+// after the key is deleted in Kolide's console), Inject and ClearFaults
+// come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
-	bufs   sync.Pool // of *bytes.Buffer, for responses
+	fakehttp.Server
+	fakehttp.Credential
+	core *fakehttp.Core
 
 	devices *records.Set[string, Device]
-
-	mu       sync.Mutex
-	token    string
-	requests int
 }
 
 // NewServer starts a fake Kolide API that accepts the API key token.
 func NewServer(token string) *Server {
-	s := &Server{token: token, devices: newDevices()}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
+	s := &Server{devices: newDevices()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+DevicesPath, s.serveDevices)
 	mux.HandleFunc("GET "+DevicesPath+"/{$}", s.serveDevices) // Kolide tolerates the trailing slash
 	mux.HandleFunc("/", serveNotFound)
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, token)
+	s.Credential = s.core.Credential()
 	return s
-}
-
-// URL is the API's base URL, e.g. "http://127.0.0.1:41234".
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
-}
-
-// SetToken replaces the accepted API key; requests with the old one then
-// fail with 401, as after the key is deleted in Kolide's console.
-func (s *Server) SetToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.token = token
 }
 
 // SetDevices replaces every device and returns them as stored, with
@@ -123,11 +102,7 @@ func (s *Server) RemoveDevice(id string) { s.devices.Remove(id) }
 
 // Requests returns how many requests reached the device listing,
 // including refused and failed ones.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.core.Total() }
 
 // newDevices returns an empty device set that assigns numeric ids of one
 // width (so that they sort as numbers) and stamps LastSeenAt.

@@ -153,3 +153,14 @@ func (s *Set[K, T]) sortedLocked() []K {
 	}
 	return s.order
 }
+
+// After returns the position in the sorted ids of the first id that
+// sorts after id: where a page that follows the record id starts, whether
+// or not that record still exists.
+func After[K cmp.Ordered](ids []K, id K) int {
+	i, found := slices.BinarySearch(ids, id)
+	if found {
+		i++
+	}
+	return i
+}

@@ -127,3 +127,17 @@ func TestSetConcurrent(t *testing.T) {
 		t.Errorf("got %d records, want 200", n)
 	}
 }
+
+func TestAfter(t *testing.T) {
+	ids := []string{"b", "d", "f"}
+	for _, tc := range []struct {
+		id   string
+		want int
+	}{{"a", 0}, {"b", 1}, {"c", 1}, {"d", 2}, {"f", 3}, {"g", 3}} {
+		t.Run(tc.id, func(t *testing.T) {
+			if got := After(ids, tc.id); got != tc.want {
+				t.Errorf("After(%q): got %d, want %d", tc.id, got, tc.want)
+			}
+		})
+	}
+}

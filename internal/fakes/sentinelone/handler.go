@@ -1,17 +1,16 @@
 package sentinelone
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/records"
 )
 
 // Verbatim error bodies. The 401 and 500 bodies are copied from real
@@ -71,25 +70,21 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	s.requests++
-	if r.Header.Get("Authorization") != "ApiToken "+s.token {
-		s.mu.Unlock()
+	s.core.Count(AgentsPath)
+	if r.Header.Get("Authorization") != "ApiToken "+s.core.Token() {
 		writeError(w, http.StatusUnauthorized, bodyAuthFailed)
 		return
 	}
+	s.mu.Lock()
 	var f *fault.Fault
 	var out pageJSON
 	s.agents.Read(func(ids []string, get func(string) (Agent, bool)) {
 		start := 0
 		if after != "" {
-			start, _ = slices.BinarySearch(ids, after)
-			if start < len(ids) && ids[start] == after {
-				start++
-			}
+			start = records.After(ids, after)
 		}
 		page := start/limit + 1
-		f = s.faults.ForPage(AgentsPath, page)
+		f = s.core.Faults().ForPage(AgentsPath, page)
 		end := min(start+limit, len(ids))
 		out.Data = make([]agentJSON, 0, end-start)
 		now := time.Now().UTC()
@@ -111,22 +106,12 @@ func (s *Server) serveAgents(w http.ResponseWriter, r *http.Request) {
 	})
 	s.mu.Unlock()
 
-	if s.faults.Apply(w, r, f, writeFault) {
+	if s.core.Faults().Apply(w, r, f, writeFault) {
 		return
 	}
-	// Buffers are pooled so that serving large listings costs the fake
-	// little memory.
-	buf := s.bufs.Get().(*bytes.Buffer)
-	defer s.bufs.Put(buf)
-	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(out); err != nil {
+	if s.core.WriteJSON(w, http.StatusOK, fakehttp.JSON, out, f) != nil {
 		writeError(w, http.StatusInternalServerError, bodyInternal)
-		return
 	}
-	body := f.Cut(buf.Bytes())
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.Write(body)
 }
 
 // writeFault answers with an injected status.
@@ -152,9 +137,7 @@ func errorBody(status int) string {
 }
 
 func writeError(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write([]byte(body))
+	fakehttp.WriteString(w, status, fakehttp.JSON, body)
 }
 
 func toJSON(a Agent, now time.Time) agentJSON {

@@ -7,14 +7,12 @@
 package sentinelone
 
 import (
-	"bytes"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/postern/postern/internal/fakes/fault"
+	"github.com/postern/postern/internal/fakes/fakehttp"
 	"github.com/postern/postern/internal/fakes/records"
 )
 
@@ -46,44 +44,26 @@ type Agent struct {
 }
 
 // Server is a fake SentinelOne console listening on a loopback port.
+// Its URL, Close, SetToken, Inject and ClearFaults come from fakehttp.
 type Server struct {
-	ts     *httptest.Server
-	faults fault.Injector
-	bufs   sync.Pool // of *bytes.Buffer, for responses
+	fakehttp.Server
+	fakehttp.Credential
+	core *fakehttp.Core
 
 	agents *records.Set[string, Agent]
 
 	mu               sync.Mutex
-	token            string
-	requests         int
 	finalCursorEmpty bool
 }
 
 // NewServer starts a fake console that accepts the API token token.
 func NewServer(token string) *Server {
-	s := &Server{token: token, agents: newAgents()}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
+	s := &Server{agents: newAgents()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+AgentsPath, s.serveAgents)
-	s.ts = httptest.NewServer(mux)
+	s.Server, s.core = fakehttp.Start(mux, token)
+	s.Credential = s.core.Credential()
 	return s
-}
-
-// URL is the console's base URL, e.g. "http://127.0.0.1:41234".
-func (s *Server) URL() string { return s.ts.URL }
-
-// Close stops the server, cutting short any injected delay.
-func (s *Server) Close() {
-	s.faults.Close()
-	s.ts.Close()
-}
-
-// SetToken replaces the accepted API token; requests with the old one
-// then fail with 401, as after a token rotation.
-func (s *Server) SetToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.token = token
 }
 
 // SetAgents replaces every agent. It returns the agents as stored, with
@@ -123,8 +103,4 @@ func (s *Server) SetFinalCursorEmpty(empty bool) {
 
 // Requests returns how many requests reached the agents endpoint,
 // including refused and failed ones.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.core.Total() }
