@@ -20,8 +20,8 @@ import (
 // fields, how the vendor says "refused") is in its fields; set them
 // before first use. It is safe for concurrent use.
 type ClientCredentials struct {
-	// Do sends the token request and returns the body of a 2xx answer;
-	// normally a Config's Do.
+	// Do sends the token request (and Get's requests) and returns the
+	// body of a 2xx answer; normally a Config's Do.
 	Do func(ctx context.Context, newReq func(ctx context.Context) (*http.Request, error)) ([]byte, error)
 	// URL is the token endpoint.
 	URL string
@@ -173,4 +173,21 @@ func (cc *ClientCredentials) Call(ctx context.Context, send func(ctx context.Con
 		}
 		return body, err
 	}
+}
+
+// Get GETs u with an access token, asking for JSON, through Call: a
+// refused cached token is replaced once. It returns the body of a 2xx
+// answer.
+func (cc *ClientCredentials) Get(ctx context.Context, u string) ([]byte, error) {
+	return cc.Call(ctx, func(ctx context.Context, tok string) ([]byte, error) {
+		return cc.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Accept", "application/json")
+			return req, nil
+		})
+	})
 }

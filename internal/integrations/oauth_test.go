@@ -24,7 +24,9 @@ type tokenServer struct {
 	body   string // token answer; %d is the token number
 	mu     sync.Mutex
 	form   map[string]string
-	revoke atomic.Bool // /api refuses every token
+	revoke atomic.Bool  // /api refuses every token
+	forbid atomic.Bool  // /api answers 403 to a good token
+	accept atomic.Value // the Accept header /api last got
 }
 
 func newTokenServer(t *testing.T, body string) *tokenServer {
@@ -51,8 +53,13 @@ func newTokenServer(t *testing.T, body string) *tokenServer {
 				fmt.Fprint(w, ts.body)
 			}
 		case "/api":
+			ts.accept.Store(r.Header.Get("Accept"))
 			if ts.revoke.Load() || r.Header.Get("Authorization") != fmt.Sprintf("Bearer tok-%d", ts.tokens.Load()) {
 				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			if ts.forbid.Load() {
+				w.WriteHeader(http.StatusForbidden)
 				return
 			}
 			fmt.Fprint(w, "ok")
@@ -253,5 +260,33 @@ func TestClientCredentialsTokenFailures(t *testing.T) {
 				t.Errorf("got %d token requests after two failed calls, want 2", got)
 			}
 		})
+	}
+}
+
+func TestClientCredentialsGet(t *testing.T) {
+	ts := newTokenServer(t, `{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`)
+	cc := ts.credentials(nil)
+	if _, err := cc.Get(context.Background(), ts.URL+"/api"); err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	ts.tokens.Add(1) // tok-1 is stale now
+	body, err := cc.Get(context.Background(), ts.URL+"/api")
+	if err != nil || string(body) != "ok" {
+		t.Fatalf("got %q, %v; want ok after one refetch", body, err)
+	}
+	if got := ts.tokens.Load(); got != 3 {
+		t.Errorf("got token counter %d, want 3 (one refetch)", got)
+	}
+	if got := ts.accept.Load(); got != "application/json" {
+		t.Errorf("got Accept %q, want application/json", got)
+	}
+	ts.forbid.Store(true)
+	_, err = cc.Get(context.Background(), ts.URL+"/api")
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != http.StatusForbidden {
+		t.Errorf("got error %v, want the 403", err)
+	}
+	if got := ts.tokens.Load(); got != 3 {
+		t.Errorf("got token counter %d after a 403, want 3 (no refetch)", got)
 	}
 }

@@ -63,17 +63,7 @@ func tokenRefused(err error) error {
 // drops it and tries once more with a new one; a 401 on a fresh token is
 // ErrAuth. A 403 is the missing permission, said plainly.
 func (c *Client) call(ctx context.Context, u string) ([]byte, error) {
-	body, err := c.auth.Call(ctx, func(ctx context.Context, tok string) ([]byte, error) {
-		return c.cfg.Do(ctx, func(ctx context.Context) (*http.Request, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-			if err != nil {
-				return nil, err
-			}
-			req.Header.Set("Authorization", "Bearer "+tok)
-			req.Header.Set("Accept", "application/json")
-			return req, nil
-		})
-	})
+	body, err := c.auth.Get(ctx, u)
 	if err == nil {
 		return body, nil
 	}

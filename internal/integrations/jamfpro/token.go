@@ -47,17 +47,7 @@ func tokenRefused(err error) error {
 // is a credential failure (ErrAuth, from Config.Do). A failure to get a
 // token is an *integrations.TokenError.
 func (c *Client) call(ctx context.Context, u string) ([]byte, error) {
-	return c.auth.Call(ctx, func(ctx context.Context, tok string) ([]byte, error) {
-		return c.cfg.Do(ctx, func(ctx context.Context) (*http.Request, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-			if err != nil {
-				return nil, err
-			}
-			req.Header.Set("Authorization", "Bearer "+tok)
-			req.Header.Set("Accept", "application/json")
-			return req, nil
-		})
-	})
+	return c.auth.Get(ctx, u)
 }
 
 // errorBody is what Jamf Pro answers errors with: its own
