@@ -49,9 +49,7 @@ type Client struct {
 	// Batch sizes; New sets the defaults, tests shrink them.
 	scrollLimit, detailsBatch, ztaBatch int
 
-	mu      sync.Mutex // guards the cached token; held while fetching one
-	token   string
-	expires time.Time
+	auth *integrations.ClientCredentials
 }
 
 var _ integrations.Source = (*Client)(nil)
@@ -80,7 +78,7 @@ func New(cfg integrations.Config) (*Client, error) {
 		own.MaxIdleConnsPerHost = workers
 		cfg.HTTP = &http.Client{Timeout: integrations.DefaultTimeout, Transport: own}
 	}
-	return &Client{
+	c := &Client{
 		cfg:  cfg,
 		base: strings.TrimRight(cfg.BaseURL, "/"),
 		log:  log,
@@ -90,7 +88,9 @@ func New(cfg integrations.Config) (*Client, error) {
 		scrollLimit:  scrollLimit,
 		detailsBatch: detailsBatch,
 		ztaBatch:     ztaBatch,
-	}, nil
+	}
+	c.auth = newAuth(c)
+	return c, nil
 }
 
 // Fetch lists every host with its ZTA score. It returns records only

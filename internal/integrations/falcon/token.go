@@ -3,83 +3,43 @@ package falcon
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/postern/postern/internal/integrations"
 )
 
-// accessToken returns a bearer token, fetching a new one when none is
-// cached or the cached one is about to expire. Callers wait while one is
-// fetched, so concurrent requests share one token request.
-func (c *Client) accessToken(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && c.now().Before(c.expires) {
-		return c.token, nil
-	}
+// newAuth returns the client's token source: Falcon's /oauth2/token
+// takes the API client id and secret (and member_cid for an MSSP's child
+// tenant), and its tokens last 1799 s. Unlike the other vendors, a 401
+// is retried once even on a token fetched for that very call, as this
+// client always has (TestToken pins it).
+func newAuth(c *Client) *integrations.ClientCredentials {
 	form := url.Values{"client_id": {c.cfg.ClientID}, "client_secret": {c.cfg.Secret}}
 	if c.cfg.TenantID != "" {
 		form.Set("member_cid", c.cfg.TenantID)
 	}
-	encoded := form.Encode()
-	body, err := c.cfg.Do(ctx, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/oauth2/token", strings.NewReader(encoded))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", "application/json")
-		return req, nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("requesting an access token: %w", explain(err))
-	}
-	var tr struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int64  `json:"expires_in"`
-	}
-	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", fmt.Errorf("decoding the access token response: %w", err)
-	}
-	if tr.AccessToken == "" {
-		return "", fmt.Errorf("requesting an access token: %w: the response holds no access_token", integrations.ErrAuth)
-	}
-	ttl := time.Duration(tr.ExpiresIn) * time.Second
-	if ttl <= 0 {
-		ttl = 30 * time.Minute // Falcon's tokens last 1799 s
-	}
-	// Refresh a minute early (or at half-life for short-lived tokens), so a
-	// token never expires between being handed out and being used.
-	c.token, c.expires = tr.AccessToken, c.now().Add(ttl-min(time.Minute, ttl/2))
-	c.log.DebugContext(ctx, "got access token", "expires_in", ttl)
-	return c.token, nil
-}
-
-// dropToken forgets tok if it is still the cached token.
-func (c *Client) dropToken(tok string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token == tok {
-		c.token = ""
+	return &integrations.ClientCredentials{
+		Do:         c.cfg.Do,
+		URL:        c.base + "/oauth2/token",
+		Form:       form,
+		DefaultTTL: 30 * time.Minute,
+		RetryFresh: true,
+		Explain:    explain,
+		Now:        c.now,
+		Log:        c.log,
 	}
 }
 
 // call sends an authorised request and returns the body of a 2xx answer.
 // A 401 (the token was revoked or expired early) drops the token and
-// tries once more with a new one.
+// tries once more with a new one. A failed request carries the API's
+// own message (explain); a failed token request already does.
 func (c *Client) call(ctx context.Context, method, u string, payload []byte) ([]byte, error) {
-	for attempt := 0; ; attempt++ {
-		tok, err := c.accessToken(ctx)
-		if err != nil {
-			return nil, err
-		}
-		body, err := c.cfg.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+	body, err := c.auth.Call(ctx, func(ctx context.Context, tok string) ([]byte, error) {
+		return c.cfg.Do(ctx, func(ctx context.Context) (*http.Request, error) {
 			var rd *bytes.Reader
 			if payload != nil {
 				rd = bytes.NewReader(payload)
@@ -95,17 +55,12 @@ func (c *Client) call(ctx context.Context, method, u string, payload []byte) ([]
 			}
 			return req, nil
 		})
-		var se *integrations.StatusError
-		if attempt == 0 && errors.As(err, &se) && se.Status == http.StatusUnauthorized {
-			c.log.DebugContext(ctx, "bearer token refused, fetching a new one")
-			c.dropToken(tok)
-			continue
-		}
-		if err != nil {
-			return nil, explain(err)
-		}
-		return body, nil
+	})
+	var te *integrations.TokenError
+	if err != nil && !errors.As(err, &te) {
+		return nil, explain(err)
 	}
+	return body, err
 }
 
 // newRequest avoids handing http.NewRequest a typed nil reader.

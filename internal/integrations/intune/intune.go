@@ -33,7 +33,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/postern/postern"
@@ -90,9 +89,7 @@ type Client struct {
 
 	pageSize int // $top; New sets pageSize, tests shrink it
 
-	mu      sync.Mutex // guards the cached token; held while fetching one
-	token   string
-	expires time.Time
+	auth *integrations.ClientCredentials
 }
 
 var _ integrations.Source = (*Client)(nil)
@@ -145,6 +142,7 @@ func New(cfg integrations.Config) (*Client, error) {
 	if err != nil {
 		return nil, postern.Errorf(postern.EINVALID, "intune: invalid Graph URL %q: %v", cfg.BaseURL, err)
 	}
+	c.auth = newAuth(c)
 	return c, nil
 }
 

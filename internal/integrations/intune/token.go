@@ -14,66 +14,39 @@ import (
 	"github.com/postern/postern/internal/integrations"
 )
 
-// accessToken returns a Graph access token, asking Entra ID for a new one
-// when none is cached or the cached one is about to expire, and whether
-// it is new. Callers wait while one is fetched, so concurrent syncs
-// share one token request.
-func (c *Client) accessToken(ctx context.Context) (tok string, fresh bool, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && c.now().Before(c.expires) {
-		return c.token, false, nil
+// newAuth returns the client's token source: the tenant's Entra ID
+// endpoint (tokenURL), asked for the Graph resource's .default scope.
+// Entra ID's tokens last 60-90 minutes; one stops being used five
+// minutes before it expires.
+func newAuth(c *Client) *integrations.ClientCredentials {
+	return &integrations.ClientCredentials{
+		Do:  c.cfg.Do,
+		URL: c.tokenURL,
+		Form: url.Values{
+			"grant_type":    {"client_credentials"},
+			"client_id":     {c.cfg.ClientID},
+			"client_secret": {c.cfg.Secret},
+			"scope":         {c.scope},
+		},
+		Issuer:     "Microsoft Entra ID",
+		DefaultTTL: time.Hour,
+		Margin:     5 * time.Minute,
+		Explain:    tokenRefused,
+		Now:        c.now,
+		Log:        c.log,
 	}
-	form := url.Values{
-		"grant_type":    {"client_credentials"},
-		"client_id":     {c.cfg.ClientID},
-		"client_secret": {c.cfg.Secret},
-		"scope":         {c.scope},
-	}.Encode()
-	body, err := c.cfg.Do(ctx, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.tokenURL, strings.NewReader(form))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", "application/json")
-		return req, nil
-	})
-	if err != nil {
-		return "", false, tokenError(err)
-	}
-	var tr struct {
-		TokenType   string `json:"token_type"`
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int64  `json:"expires_in"`
-	}
-	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", false, fmt.Errorf("decoding the access token response: %w", err)
-	}
-	if tr.AccessToken == "" {
-		return "", false, fmt.Errorf("%w: Microsoft Entra ID's token response holds no access_token", integrations.ErrAuth)
-	}
-	ttl := time.Duration(tr.ExpiresIn) * time.Second
-	if ttl <= 0 {
-		ttl = time.Hour // Entra ID's tokens last 60-90 minutes
-	}
-	// Refresh five minutes early (or at half-life for short-lived tokens),
-	// so a token never expires between being handed out and being used.
-	c.token, c.expires = tr.AccessToken, c.now().Add(ttl-min(5*time.Minute, ttl/2))
-	c.log.DebugContext(ctx, "got access token", "expires_in", ttl)
-	return c.token, true, nil
 }
 
-// tokenError describes a failed token request. Entra ID refusing the
+// tokenRefused describes a failed token request. Entra ID refusing the
 // client (400, 401, 403: wrong secret, expired secret, unknown app or
 // tenant) is a credential failure: ErrAuth, with Entra ID's AADSTS code
-// and description for the log. The *StatusError is left out of the chain
-// so that the status shown is "refused the credentials", not "answered
-// 400".
-func tokenError(err error) error {
+// and description for the log. The *StatusError is left out of the
+// chain so that the status shown is "refused the credentials", not
+// "answered 400".
+func tokenRefused(err error) error {
 	var se *integrations.StatusError
 	if !errors.As(err, &se) || (se.Status != http.StatusBadRequest && se.Status != http.StatusUnauthorized && se.Status != http.StatusForbidden) {
-		return fmt.Errorf("requesting an access token from Microsoft Entra ID: %w", err)
+		return err
 	}
 	// Entra ID appends trace ids and a timestamp; the log needs only the
 	// sentence.
@@ -81,7 +54,7 @@ func tokenError(err error) error {
 	if desc == "" {
 		desc = "no description"
 	}
-	return fmt.Errorf("%w: Microsoft Entra ID refused the token request (HTTP %d, %s): %s",
+	return fmt.Errorf("%w: refused the token request (HTTP %d, %s): %s",
 		integrations.ErrAuth, se.Status, stringField(se.Body, "error"), desc)
 }
 
@@ -90,48 +63,21 @@ func tokenError(err error) error {
 // drops it and tries once more with a new one; a 401 on a fresh token is
 // ErrAuth. A 403 is the missing permission, said plainly.
 func (c *Client) call(ctx context.Context, u string) ([]byte, error) {
-	for {
-		tok, fresh, err := c.accessToken(ctx)
-		if err != nil {
-			return nil, err
-		}
-		body, err := c.cfg.Do(ctx, func(ctx context.Context) (*http.Request, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-			if err != nil {
-				return nil, err
-			}
-			req.Header.Set("Authorization", "Bearer "+tok)
-			req.Header.Set("Accept", "application/json")
-			return req, nil
-		})
-		if err == nil {
-			return body, nil
-		}
-		var se *integrations.StatusError
-		if !errors.As(err, &se) {
-			return nil, err
-		}
-		switch se.Status {
-		case http.StatusUnauthorized:
-			if !fresh {
-				c.log.DebugContext(ctx, "graph refused the access token, fetching a new one", "code", graphCode(se))
-				c.dropToken(tok)
-				continue
-			}
-		case http.StatusForbidden:
-			return nil, c.needsPermission(ctx, se)
-		}
-		return nil, withGraphError(err, se)
+	body, err := c.auth.Get(ctx, u)
+	if err == nil {
+		return body, nil
 	}
-}
-
-// dropToken forgets tok if it is still the cached token.
-func (c *Client) dropToken(tok string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token == tok {
-		c.token = ""
+	var (
+		te *integrations.TokenError
+		se *integrations.StatusError
+	)
+	if errors.As(err, &te) || !errors.As(err, &se) {
+		return nil, err
 	}
+	if se.Status == http.StatusForbidden {
+		return nil, c.needsPermission(ctx, se)
+	}
+	return nil, withGraphError(err, se)
 }
 
 // needsPermission turns a 403 into the configuration error it is. Like
@@ -191,11 +137,6 @@ func stringField(body, key string) string {
 		}
 	}
 	return b.String()
-}
-
-func graphCode(se *integrations.StatusError) string {
-	code, _ := graphError(se)
-	return code
 }
 
 // withGraphError puts Graph's error code and message in front of err,

@@ -27,7 +27,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/postern/postern"
@@ -69,9 +68,7 @@ type Client struct {
 	// Fetch.
 	PageSize int
 
-	mu      sync.Mutex // guards the cached token; held while fetching one
-	token   string
-	expires time.Time // when to stop using token: shortly before Jamf's expiry
+	auth *integrations.ClientCredentials
 }
 
 var _ integrations.Source = (*Client)(nil)
@@ -91,7 +88,9 @@ func New(cfg integrations.Config) (*Client, error) {
 		now = time.Now
 	}
 	base := strings.TrimSuffix(strings.TrimRight(cfg.BaseURL, "/"), "/api")
-	return &Client{cfg: cfg, base: base, log: cfg.ProviderLogger(ID), now: now}, nil
+	c := &Client{cfg: cfg, base: base, log: cfg.ProviderLogger(ID), now: now}
+	c.auth = newAuth(c)
+	return c, nil
 }
 
 // Fetch lists every computer, PageSize at a time. It returns records
@@ -189,7 +188,7 @@ func (c *Client) fetchPage(ctx context.Context, page, size int) (pageJSON, error
 	body, err := c.call(ctx, u)
 	if err != nil {
 		var (
-			te *tokenError
+			te *integrations.TokenError
 			se *integrations.StatusError
 		)
 		switch {

@@ -8,113 +8,46 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/postern/postern/internal/integrations"
 )
 
-// accessToken returns a bearer token and whether it was fetched just
-// now, fetching one when none is cached or the cached one is about to
-// expire. Callers wait while one is fetched.
-func (c *Client) accessToken(ctx context.Context) (tok string, fresh bool, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && c.now().Before(c.expires) {
-		return c.token, false, nil
-	}
-	form := url.Values{
-		"client_id":     {c.cfg.ClientID},
-		"client_secret": {c.cfg.Secret},
-		"grant_type":    {"client_credentials"},
-	}.Encode()
-	body, err := c.cfg.Do(ctx, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+TokenPath, strings.NewReader(form))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", "application/json")
-		return req, nil
-	})
-	if err != nil {
-		var se *integrations.StatusError
-		if errors.As(err, &se) && se.Status == http.StatusBadRequest && refusedClient(se.Body) {
-			// RFC 6749 allows 400 for a client it does not know.
-			err = fmt.Errorf("%w: %w", integrations.ErrAuth, err)
-		}
-		return "", false, fmt.Errorf("requesting an access token: %w", withDetail(err))
-	}
-	var tr struct {
-		AccessToken string `json:"access_token"`
-		TokenType   string `json:"token_type"`
-		ExpiresIn   int64  `json:"expires_in"`
-	}
-	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", false, fmt.Errorf("decoding the access token response: %w", err)
-	}
-	if tr.AccessToken == "" {
-		return "", false, fmt.Errorf("requesting an access token: %w: the response holds no access_token", integrations.ErrAuth)
-	}
-	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "Bearer") {
-		return "", false, fmt.Errorf("requesting an access token: token type %q, want Bearer", tr.TokenType)
-	}
-	ttl := time.Duration(tr.ExpiresIn) * time.Second
-	if ttl <= 0 {
-		ttl = time.Minute
-	}
-	// Stop using a token a minute early (at half-life for short-lived
-	// ones, such as the 60-second tokens Jamf Pro can be set to issue),
-	// so that it never expires between being handed out and being used.
-	c.token, c.expires = tr.AccessToken, c.now().Add(ttl-min(time.Minute, ttl/2))
-	c.log.DebugContext(ctx, "got access token", "expires_in", ttl)
-	return c.token, true, nil
-}
-
-// dropToken forgets tok if it is still the cached token.
-func (c *Client) dropToken(tok string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token == tok {
-		c.token = ""
+// newAuth returns the client's token source: Jamf Pro's TokenPath takes
+// the API client's id and secret. Jamf Pro can be set to issue tokens
+// that last only 60 seconds, which the half-life margin allows for.
+func newAuth(c *Client) *integrations.ClientCredentials {
+	return &integrations.ClientCredentials{
+		Do:  c.cfg.Do,
+		URL: c.base + TokenPath,
+		Form: url.Values{
+			"client_id":     {c.cfg.ClientID},
+			"client_secret": {c.cfg.Secret},
+			"grant_type":    {"client_credentials"},
+		},
+		Explain: tokenRefused,
+		Now:     c.now,
+		Log:     c.log,
 	}
 }
 
-// tokenError is a failure to get an access token, kept apart from the
-// API's answers: a 403 from the token endpoint refuses the client, one
-// from the inventory names a missing privilege.
-type tokenError struct{ err error }
-
-func (e *tokenError) Error() string { return e.err.Error() }
-func (e *tokenError) Unwrap() error { return e.err }
+// tokenRefused adds Jamf's own words to a failed token request, and
+// ErrAuth to a 400 that refuses the client: RFC 6749 allows 400 for a
+// client the server does not know.
+func tokenRefused(err error) error {
+	var se *integrations.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusBadRequest && refusedClient(se.Body) {
+		err = fmt.Errorf("%w: %w", integrations.ErrAuth, err)
+	}
+	return withDetail(err)
+}
 
 // call GETs u with a bearer token and returns the body of a 2xx answer.
 // A 401 to a cached token (revoked, or expired early) drops it and tries
 // once more with a new one; a 401 to a token fetched for this very call
 // is a credential failure (ErrAuth, from Config.Do). A failure to get a
-// token is a *tokenError.
+// token is an *integrations.TokenError.
 func (c *Client) call(ctx context.Context, u string) ([]byte, error) {
-	for attempt := 0; ; attempt++ {
-		tok, fresh, err := c.accessToken(ctx)
-		if err != nil {
-			return nil, &tokenError{err}
-		}
-		body, err := c.cfg.Do(ctx, func(ctx context.Context) (*http.Request, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-			if err != nil {
-				return nil, err
-			}
-			req.Header.Set("Authorization", "Bearer "+tok)
-			req.Header.Set("Accept", "application/json")
-			return req, nil
-		})
-		var se *integrations.StatusError
-		if !fresh && attempt == 0 && errors.As(err, &se) && se.Status == http.StatusUnauthorized {
-			c.log.DebugContext(ctx, "access token refused, fetching a new one")
-			c.dropToken(tok)
-			continue
-		}
-		return body, err
-	}
+	return c.auth.Get(ctx, u)
 }
 
 // errorBody is what Jamf Pro answers errors with: its own
