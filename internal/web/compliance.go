@@ -22,6 +22,7 @@ type tailnetState struct {
 	users    map[string]postern.User
 	postures []*posture.Posture        // sorted by name
 	passes   map[int64]map[string]bool // device → posture name → met
+	policy   *policy.Policy            // the policy in force, parsed
 }
 
 // loadTailnet reads the tailnet and evaluates the policy's postures.
@@ -54,6 +55,7 @@ func (c *Console) loadTailnet(ctx context.Context) (*tailnetState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing the policy in force: %w", err)
 	}
+	f.policy = p
 	for _, ps := range p.Postures {
 		f.postures = append(f.postures, ps)
 	}
@@ -72,13 +74,56 @@ func (c *Console) loadTailnet(ctx context.Context) (*tailnetState, error) {
 	return f, nil
 }
 
-// counts returns, per posture, how many authorized devices pass and fail.
-func (f *tailnetState) counts() []store.PostureCount {
+// appliesTo returns, per posture name, the authorized devices it applies
+// to: those that are a source of some rule requiring it (its srcPosture,
+// or defaultSrcPosture). The policy engine decides, from the policy
+// compiled once against the devices already loaded.
+func (f *tailnetState) appliesTo() (map[string]map[int64]bool, error) {
+	login := make(map[string]string, len(f.users))
+	users := make([]policy.User, 0, len(f.users))
+	for _, u := range f.users {
+		login[u.ID] = u.LoginName
+		users = append(users, policy.User{LoginName: u.LoginName, Role: u.Role})
+	}
+	nodes := make([]policy.Node, 0, len(f.devices))
+	for _, d := range f.devices {
+		if !d.Authorized {
+			continue
+		}
+		m := posture.Map{}
+		for _, a := range f.attrs[d.ID] {
+			m[a.Key] = a.Value
+		}
+		nodes = append(nodes, tailnet.PolicyNode(d, login[d.UserID], m))
+	}
+	c, err := policy.Compile(f.policy, users, nodes)
+	if err != nil {
+		return nil, fmt.Errorf("compiling the policy in force: %w", err)
+	}
+	out := map[string]map[int64]bool{}
+	for name, ids := range c.PostureSources() {
+		set := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			set[id] = true
+		}
+		out[name] = set
+	}
+	return out, nil
+}
+
+// counts returns, per posture, how many of the authorized devices it
+// applies to pass and fail; a device no rule requires the posture of
+// (a server that is only ever a destination) is in neither.
+func (f *tailnetState) counts() ([]store.PostureCount, error) {
+	applies, err := f.appliesTo()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]store.PostureCount, 0, len(f.postures))
 	for _, ps := range f.postures {
 		pc := store.PostureCount{Posture: ps.Name}
 		for _, d := range f.devices {
-			if !d.Authorized {
+			if !d.Authorized || !applies[ps.Name][d.ID] {
 				continue
 			}
 			if f.passes[d.ID][ps.Name] {
@@ -89,7 +134,7 @@ func (f *tailnetState) counts() []store.PostureCount {
 		}
 		out = append(out, pc)
 	}
-	return out
+	return out, nil
 }
 
 // passed lists the postures device id meets, by name.
@@ -109,7 +154,10 @@ func (c *Console) recordCompliance(ctx context.Context) ([]store.PostureCount, e
 	if err != nil {
 		return nil, err
 	}
-	counts := f.counts()
+	counts, err := f.counts()
+	if err != nil {
+		return nil, err
+	}
 	if err := c.st.RecordCompliance(ctx, c.tailnetID, c.svc.Now(), counts); err != nil {
 		return nil, err
 	}
@@ -137,10 +185,14 @@ type chartLine struct {
 
 type chartPoint struct{ X, Y int }
 
+// chartLabel is one date under the chart. The labels are HTML, not SVG
+// text, so they keep a readable size however narrow the chart is drawn;
+// Tick k (0 oldest) is placed by the stylesheet's .tick-k rule, which
+// assumes chartDays is 30 and a label every seventh day back from today.
 type chartLabel struct {
-	X      int
-	Text   string
-	Anchor string // SVG text-anchor
+	X    int
+	Tick int
+	Text string
 }
 
 // chartColor is the colour of the chart's i-th line.
@@ -165,6 +217,9 @@ func buildChart(history []store.ComplianceDay, today time.Time) chart {
 			continue
 		}
 		for _, pc := range day.Counts {
+			if pc.Pass+pc.Fail == 0 {
+				continue // it applied to no device that day: no share to draw
+			}
 			l := byPosture[pc.Posture]
 			if l == nil {
 				l = &chartLine{Posture: pc.Posture, Color: chartColor(len(order))}
@@ -183,15 +238,10 @@ func buildChart(history []store.ComplianceDay, today time.Time) chart {
 	for _, name := range order {
 		ch.Lines = append(ch.Lines, *byPosture[name])
 	}
-	// Label every seventh day back from today; today's label ends at the
-	// right edge rather than running past it.
-	for i := chartDays - 1; i >= 0; i -= 7 {
+	// Label every seventh day back from today, oldest first.
+	for i := (chartDays - 1) % 7; i < chartDays; i += 7 {
 		d := start.AddDate(0, 0, i)
-		anchor := "middle"
-		if i == chartDays-1 {
-			anchor = "end"
-		}
-		ch.Labels = append(ch.Labels, chartLabel{X: x(d), Text: d.Format("Jan 2"), Anchor: anchor})
+		ch.Labels = append(ch.Labels, chartLabel{X: x(d), Tick: len(ch.Labels), Text: d.Format("Jan 2")})
 	}
 	return ch
 }

@@ -31,7 +31,11 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	now := c.svc.Now()
-	counts := f.counts()
+	counts, err := f.counts()
+	if err != nil {
+		c.failed(w, r, s, "Counting posture compliance", err)
+		return
+	}
 	if err := c.st.RecordCompliance(ctx, c.tailnetID, now, counts); err != nil {
 		c.log.Error("recording posture compliance", "err", err)
 	}
@@ -69,5 +73,19 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		Chart                    chart
 		Integrations             []postern.Integration
 		Logins                   pendingCard
-	}{len(f.devices), on, pending, counts, buildChart(history, now), ins, logins})
+		LoginServer              string // for the first-device guide
+	}{len(f.devices), on, pending, counts, buildChart(history, now), ins, logins, c.loginServer(r)})
+}
+
+// loginServer is the URL a client passes as --login-server: the
+// configured server URL, else the address this request came in on.
+func (c *Console) loginServer(r *http.Request) string {
+	if c.origin != "" {
+		return c.origin
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
