@@ -122,12 +122,12 @@ func TestOverviewEmptyTailnet(t *testing.T) {
 	if w.Code != 200 {
 		t.Fatalf("got %d, want 200; body:\n%s", w.Code, body)
 	}
-	for _, want := range []string{"Add your first device", "postern authkey create", "tailscale up --login-server=https://postern.example.com --authkey="} {
+	for _, want := range []string{"Add your first device", "postern authkey create --user owner@example.com", "tailscale up --login-server=https://postern.example.com --authkey="} {
 		if !strings.Contains(body, want) {
 			t.Errorf("empty tailnet: got no %q, want the first-device guide; body:\n%s", want, body)
 		}
 	}
-	if strings.Contains(body, "100%</td>") || strings.Contains(body, "Last 30 days") {
+	if strings.Contains(body, "100%</strong>") || strings.Contains(body, "Last 30 days") {
 		t.Errorf("empty tailnet: got compliance figures, want none; body:\n%s", body)
 	}
 }

@@ -312,7 +312,7 @@ func TestChart(t *testing.T) {
 	history := []store.ComplianceDay{
 		{Day: day(40), Counts: []store.PostureCount{{Posture: "posture:a", Pass: 0, Fail: 9}}}, // too old
 		{Day: day(1), Counts: []store.PostureCount{{Posture: "posture:a", Pass: 1, Fail: 1}}},
-		{Day: day(0), Counts: []store.PostureCount{{Posture: "posture:a", Pass: 2}}},
+		{Day: day(0), Counts: []store.PostureCount{{Posture: "posture:a", Pass: 2}, {Posture: "posture:none"}}},
 	}
 	ch := buildChart(history, today)
 	if len(ch.Lines) != 1 {
@@ -322,6 +322,11 @@ func TestChart(t *testing.T) {
 	want := []chartPoint{{X: 570, Y: 80}, {X: 590, Y: 10}}
 	if len(l.Dots) != 2 || l.Dots[0] != want[0] || l.Dots[1] != want[1] || l.Last != 100 || l.Points != "570,80 590,10" {
 		t.Errorf("got %+v, want dots %v ending at 100%%", l, want)
+	}
+	// The labels' Tick indexes the stylesheet's .tick-N positions: five,
+	// oldest first, ending today at the right edge.
+	if n := len(ch.Labels); n != 5 || ch.Labels[4].Text != "Nov 22" || ch.Labels[4].X != 590 || ch.Labels[0].Tick != 0 || ch.Labels[4].Tick != 4 {
+		t.Errorf("got labels %+v, want 5 ticks ending with Nov 22 at x=590", ch.Labels)
 	}
 }
 
