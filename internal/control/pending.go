@@ -1,8 +1,11 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"html/template"
@@ -319,10 +322,38 @@ func (s *Server) approve(ctx context.Context, p *pendingReg, userID string, acto
 	return s.registerNode(ctx, actor, r)
 }
 
+// registerCSS styles the login page. The page sends its own
+// Content-Security-Policy allowing exactly this stylesheet by hash, so it
+// needs no file of its own and runs no script.
+const registerCSS = `body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#111827;background:#f9fafb}
+header{background:#111827;color:#fff;padding:10px 20px;font-weight:700;font-size:18px}
+main{max-width:560px;margin:24px auto;padding:0 16px}
+.card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:16px 20px}
+h1{font-size:22px;margin:0 0 12px}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:15px;background:#f3f4f6;padding:2px 6px;border-radius:4px;overflow-wrap:anywhere}
+p{line-height:1.5}a{color:#2563eb}.muted{color:#6b7280;font-size:14px}`
+
 var registerPage = template.Must(template.New("register").Parse(`<!doctype html>
-<title>Postern login</title>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Waiting for approval · Postern</title>
+<link rel="icon" href="data:,">
+<style>{{.CSS}}</style>
+</head>
+<body>
+<header>Postern</header>
+<main><div class="card">
 <h1>Waiting for approval</h1>
-<p>Device <b>{{.Hostname}}</b> asked to join. An administrator must approve login <code>{{.ID}}</code>.</p>
+<p>{{if .Hostname}}Device <b id="hostname">{{.Hostname}}</b>{{else}}A device{{end}} asked to join this tailnet.</p>
+<p>An administrator approves this login in the console. Tell them its login ID:</p>
+<p><code id="login-id">{{.ID}}</code></p>
+<p>Once approved, the device connects by itself; you can close this page.</p>
+<p><a id="console" href="/admin/machines">Open the console</a> <span class="muted">(administrators: the login is listed under Machines, pending approval)</span></p>
+</div></main>
+</body>
+</html>
 `))
 
 // serveRegisterPage is what the login URL shows to the person who opened
@@ -331,15 +362,32 @@ func (s *Server) serveRegisterPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	p := s.pending[id]
+	hostname := ""
+	if p != nil && p.hostinfo != nil {
+		hostname = p.hostinfo.Hostname
+	}
 	s.mu.Unlock()
 	if p == nil {
 		http.Error(w, "unknown or expired login", http.StatusNotFound)
 		return
 	}
-	hostname := ""
-	if p.hostinfo != nil {
-		hostname = p.hostinfo.Hostname
+	var buf bytes.Buffer
+	if err := registerPage.Execute(&buf, struct {
+		ID, Hostname string
+		CSS          template.CSS
+	}{id, hostname, template.CSS(registerCSS)}); err != nil {
+		s.log.Error("rendering login page", "login_id", id, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	registerPage.Execute(w, struct{ ID, Hostname string }{id, hostname})
+	sum := sha256.Sum256([]byte(registerCSS))
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'sha256-"+
+		base64.StdEncoding.EncodeToString(sum[:])+"'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
 }
