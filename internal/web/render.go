@@ -72,8 +72,20 @@ func (c *Console) renderView(w http.ResponseWriter, r *http.Request, s *session,
 
 // renderError answers with an error page and status.
 func (c *Console) renderError(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	c.renderView(w, r, s, "error", view{Title: http.StatusText(status), Error: msg})
+}
+
+// notFound answers a path the console does not have. A signed-in user
+// keeps the navigation; anyone else is offered the sign-in page.
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	s, err := c.currentSession(r)
+	if err != nil {
+		c.log.Error("reading console session", "err", err)
+		s = nil
+	}
+	c.renderError(w, r, s, http.StatusNotFound, "There is no such page.")
 }
 
 // failed answers an error from the service: bad input is shown on page

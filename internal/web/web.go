@@ -210,9 +210,7 @@ func (c *Console) Handler() http.Handler {
 	write("/admin/users", c.createUser)
 	read("/admin/logs", c.logs)
 	mux.Handle("POST /admin/signout", c.authed(c.signout, true))
-	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
-		c.renderError(w, r, nil, http.StatusNotFound, "There is no such page.")
-	})
+	mux.HandleFunc("/admin/", c.notFound)
 	return securityHeaders(mux)
 }
 
