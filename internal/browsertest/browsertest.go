@@ -180,6 +180,20 @@ func (b *Browser) CheckErrors(where string) {
 	}
 }
 
+// DropErrors forgets the recorded errors containing substr, those a test
+// provoked on purpose (Chromium logs every 404 page it loads).
+func (b *Browser) DropErrors(substr string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kept := b.errors[:0]
+	for _, e := range b.errors {
+		if !strings.Contains(e, substr) {
+			kept = append(kept, e)
+		}
+	}
+	b.errors = kept
+}
+
 // Shoot checks the current page at each width (nothing wider than the
 // viewport but what scrolls inside its own box, no console errors) and
 // saves a screenshot per width as name-WIDTH.png.
