@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 	"testing"
+
+	"github.com/postern/postern/internal/browsertest"
 )
 
 func TestRegisterPage(t *testing.T) {
@@ -63,4 +65,30 @@ func TestRegisterPage(t *testing.T) {
 			t.Errorf("pending logins: got %d, want 1", ts.pendingCount())
 		}
 	})
+}
+
+// In a real browser the page's style is allowed by its own policy (a
+// blocked style logs an error), and it fits a phone.
+func TestBrowserRegisterPage(t *testing.T) {
+	browsertest.Chromium(t)
+	ts := newTestServer(t)
+	resp, err := ts.startLogin(t, "192.0.2.41")
+	if err != nil {
+		t.Fatalf("startLogin: %v", err)
+	}
+	id := path.Base(resp.AuthURL)
+	hs := httptest.NewServer(ts.Handler())
+	t.Cleanup(hs.Close)
+	b := browsertest.New(t, hs.URL, "control")
+	b.Open("/register/" + id)
+	if got := b.Text("#login-id"); got != id {
+		t.Errorf("login id shown: got %q, want %q", got, id)
+	}
+	if got := b.EvalString(`document.getElementById('console').pathname`); got != "/admin/machines" {
+		t.Errorf("console link: got %q, want /admin/machines", got)
+	}
+	if got := b.EvalString(`getComputedStyle(document.querySelector('header')).backgroundColor`); got != "rgb(17, 24, 39)" {
+		t.Errorf("header background: got %q, want rgb(17, 24, 39) from the page's style", got)
+	}
+	b.Shoot("register")
 }
