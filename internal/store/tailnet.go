@@ -38,7 +38,7 @@ func (q *queries) CreateTailnet(ctx context.Context, t *postern.Tailnet) error {
 
 const tailnetColumns = `id, name, settings, dns, created`
 
-// encodeDNS is the dns column for d: ” for the zero DNS (a tailnet
+// encodeDNS is the dns column for d: empty for the zero DNS (a tailnet
 // created without one reads back the default), JSON otherwise.
 func encodeDNS(d postern.DNS) (string, error) {
 	if d.Nameservers == nil && d.SearchPaths == nil && d.SplitDNS == nil && !d.MagicDNS {
