@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -126,5 +127,31 @@ func TestDNSRefusesInvalidBodies(t *testing.T) {
 				t.Errorf("stored DNS changed: got %+v, want %+v", after, before)
 			}
 		})
+	}
+}
+
+func TestDNSScopes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id, secret := createClient(t, e, "dns:read")
+	base, _ := url.Parse(e.srv.URL())
+	c := &tsclient.Client{BaseURL: base, Tailnet: "-", Auth: &tsclient.OAuth{ClientID: id, ClientSecret: secret}}
+	if _, err := c.DNS().Nameservers(ctx); err != nil {
+		t.Errorf("read nameservers with dns:read: %v", err)
+	}
+	before := e.storedDNS(t)
+	if err := c.DNS().SetNameservers(ctx, []string{"1.1.1.1"}); apiStatus(err) != 403 {
+		t.Errorf("set nameservers with dns:read: got %v, want 403", err)
+	}
+	if _, err := c.DNS().UpdateSplitDNS(ctx, tsclient.SplitDNSRequest{"x.example": {"10.0.0.1"}}); apiStatus(err) != 403 {
+		t.Errorf("patch split DNS with dns:read: got %v, want 403", err)
+	}
+	if after := e.storedDNS(t); !reflect.DeepEqual(after, before) {
+		t.Errorf("stored DNS changed: got %+v, want %+v", after, before)
+	}
+	id, secret = createClient(t, e, "devices:core")
+	other := &tsclient.Client{BaseURL: base, Tailnet: "-", Auth: &tsclient.OAuth{ClientID: id, ClientSecret: secret}}
+	if _, err := other.DNS().SplitDNS(ctx); apiStatus(err) != 403 {
+		t.Errorf("read split DNS without a dns scope: got %v, want 403", err)
 	}
 }
