@@ -8,7 +8,28 @@ type Tailnet struct {
 	ID       string // stable id, e.g. "T1a2b3c"
 	Name     string // display name, e.g. "example.com"
 	Settings TailnetSettings
+	DNS      DNS
 	Created  time.Time
+}
+
+// DNS is the tailnet's DNS configuration, as Tailscale's API exposes it
+// under /tailnet/{tailnet}/dns and as clients receive it in their map.
+type DNS struct {
+	// Nameservers are the global resolvers, IP addresses; empty leaves
+	// clients with their own resolvers.
+	Nameservers []string `json:"nameservers"`
+	// SearchPaths are the search domains added after the MagicDNS one.
+	SearchPaths []string `json:"searchPaths"`
+	// SplitDNS sends queries under a domain to its own resolvers.
+	SplitDNS map[string][]string `json:"splitDNS"`
+	// MagicDNS answers device names through 100.100.100.100.
+	MagicDNS bool `json:"magicDNS"`
+}
+
+// DefaultDNS is the DNS configuration of a new tailnet: MagicDNS on and
+// nothing else.
+func DefaultDNS() DNS {
+	return DNS{Nameservers: []string{}, SearchPaths: []string{}, SplitDNS: map[string][]string{}, MagicDNS: true}
 }
 
 // TailnetSettings are the tailnet's feature switches, with the JSON field

@@ -19,6 +19,7 @@ const (
 	ScopeAuthKeys          = "auth_keys"
 	ScopeUsers             = "users"
 	ScopeLogsConfiguration = "logs:configuration"
+	ScopeDNS               = "dns"
 	ScopeAll               = "all"
 )
 

@@ -20,6 +20,7 @@ var knownScopes = []string{
 	ScopeFeatureSettings, read(ScopeFeatureSettings),
 	ScopeAuthKeys, read(ScopeAuthKeys),
 	ScopeUsers, read(ScopeUsers),
+	ScopeDNS, read(ScopeDNS),
 	read(ScopeLogsConfiguration),
 }
 

@@ -46,6 +46,17 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/users", a.authed(read(ScopeUsers), a.listUsers))
 	mux.HandleFunc("GET "+p+"/users/{id}", a.authed(read(ScopeUsers), a.getUser))
 
+	// DNS.
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/dns/nameservers", a.authed(read(ScopeDNS), a.getNameservers))
+	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/dns/nameservers", a.authed(ScopeDNS, a.setNameservers))
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/dns/preferences", a.authed(read(ScopeDNS), a.getDNSPreferences))
+	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/dns/preferences", a.authed(ScopeDNS, a.setDNSPreferences))
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/dns/searchpaths", a.authed(read(ScopeDNS), a.getSearchPaths))
+	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/dns/searchpaths", a.authed(ScopeDNS, a.setSearchPaths))
+	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/dns/split-dns", a.authed(read(ScopeDNS), a.getSplitDNS))
+	mux.HandleFunc("PATCH "+p+"/tailnet/{tailnet}/dns/split-dns", a.authed(ScopeDNS, a.updateSplitDNS))
+	mux.HandleFunc("PUT "+p+"/tailnet/{tailnet}/dns/split-dns", a.authed(ScopeDNS, a.setSplitDNS))
+
 	// Policy file.
 	mux.HandleFunc("GET "+p+"/tailnet/{tailnet}/acl", a.authed(read(ScopePolicyFile), a.getPolicy))
 	mux.HandleFunc("POST "+p+"/tailnet/{tailnet}/acl", a.authed(ScopePolicyFile, a.setPolicy))

@@ -29,6 +29,9 @@ type Change struct {
 	// filter or peers, e.g. after the policy file was replaced.
 	AllFilters bool
 	AllPeers   bool
+	// DNS means the tailnet's DNS configuration changed: every connected
+	// client gets the new DNSConfig.
+	DNS bool
 }
 
 // delta is what one session still has to send: the merge of every change
@@ -43,11 +46,12 @@ type delta struct {
 	removed map[int64]bool // peers deleted
 	online  map[int64]bool // peers that came online (true) or left (false)
 	pings   []*tailcfg.PingRequest
+	dns     bool // resend the DNS configuration
 }
 
 func (d *delta) empty() bool {
 	return !d.self && !d.filter && !d.peers && len(d.changed) == 0 && len(d.patched) == 0 &&
-		len(d.removed) == 0 && len(d.online) == 0 && len(d.pings) == 0
+		len(d.removed) == 0 && len(d.online) == 0 && len(d.pings) == 0 && !d.dns
 }
 
 func mark(m *map[int64]bool, id int64, v bool) {
@@ -69,6 +73,7 @@ func (d *delta) merge(o delta) {
 	d.self = d.self || o.self
 	d.filter = d.filter || o.filter
 	d.peers = d.peers || o.peers
+	d.dns = d.dns || o.dns
 	for _, m := range []struct {
 		dst *map[int64]bool
 		src map[int64]bool
@@ -157,6 +162,7 @@ func (s *Server) Notify(c Change) {
 			}
 			pend.filter = pend.filter || c.AllFilters
 			pend.peers = pend.peers || c.AllPeers
+			pend.dns = pend.dns || c.DNS
 			for _, id := range c.Updated {
 				if known[id] {
 					mark(&pend.changed, id, true)

@@ -16,7 +16,7 @@ func TestDeltaMergeKeepsEveryField(t *testing.T) {
 	for f := range reflect.TypeFor[delta]().Fields() {
 		names = append(names, f.Name)
 	}
-	want := []string{"self", "filter", "peers", "changed", "patched", "removed", "online", "pings"}
+	want := []string{"self", "filter", "peers", "changed", "patched", "removed", "online", "pings", "dns"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("delta's fields are %v, this test knows %v: teach merge, empty and this test the new field", names, want)
 	}
@@ -24,7 +24,7 @@ func TestDeltaMergeKeepsEveryField(t *testing.T) {
 		self: true, filter: true, peers: true,
 		changed: map[int64]bool{1: true}, patched: map[int64]bool{2: true},
 		removed: map[int64]bool{3: true}, online: map[int64]bool{4: false},
-		pings: []*tailcfg.PingRequest{{URL: "x"}},
+		pings: []*tailcfg.PingRequest{{URL: "x"}}, dns: true,
 	}
 	var d delta
 	d.merge(full)
@@ -51,6 +51,8 @@ func TestDeltaMergeKeepsEveryField(t *testing.T) {
 			one.online = full.online
 		case "pings":
 			one.pings = full.pings
+		case "dns":
+			one.dns = true
 		}
 		if one.empty() {
 			t.Errorf("a delta with only %s set is empty", name)

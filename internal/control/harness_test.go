@@ -65,6 +65,7 @@ type testServer struct {
 	pol  *fakePolicy
 	tn   postern.Tailnet
 	user postern.User
+	w    *tailnet.Service // the writer the server commits through
 }
 
 func newTestServer(tb testing.TB, tune ...func(*Config)) *testServer {
@@ -95,6 +96,7 @@ func newTestServerOn(tb testing.TB, st store.Store, tune ...func(*Config)) *test
 	w := tailnet.New(st, cfg.Logger, cfg.Now)
 	w.Subscribe(func(c tailnet.Change) { s.Notify(engineChange(c)) })
 	cfg.Writer = w
+	ts.w = w
 	s, err := New(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -108,7 +110,7 @@ func newTestServerOn(tb testing.TB, st store.Store, tune ...func(*Config)) *test
 // writer's device change c: every client recomputes, and the devices c
 // names are added, removed or reloaded.
 func engineChange(c tailnet.Change) Change {
-	return Change{AllFilters: true, AllPeers: true, Added: c.DevicesAdded, Removed: c.DevicesRemoved, Updated: c.DevicesUpdated}
+	return Change{AllFilters: true, AllPeers: true, Added: c.DevicesAdded, Removed: c.DevicesRemoved, Updated: c.DevicesUpdated, DNS: c.DNS}
 }
 
 // addDevice stores a registered device called name.

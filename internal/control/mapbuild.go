@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"tailscale.com/tailcfg"
+	"tailscale.com/types/dnstype"
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/tailnet"
@@ -22,10 +23,14 @@ func (s *Server) fullMap(ctx context.Context, ss *session) (*tailcfg.MapResponse
 	if err != nil {
 		return nil, fmt.Errorf("loading self: %w", err)
 	}
+	dns, err := s.dnsConfig(ctx, self.TailnetID)
+	if err != nil {
+		return nil, err
+	}
 	resp := &tailcfg.MapResponse{
 		Node:          s.tailNode(self, s.liveOf(self.ID)),
 		DERPMap:       s.derpMap,
-		DNSConfig:     s.dnsConfig(),
+		DNSConfig:     dns,
 		Domain:        s.cfg.BaseDomain,
 		PacketFilters: s.filters(self),
 		Peers:         []*tailcfg.Node{},
@@ -97,11 +102,38 @@ func (s *Server) filters(self *postern.Device) map[string][]tailcfg.FilterRule {
 	return out
 }
 
-func (s *Server) dnsConfig() *tailcfg.DNSConfig {
-	return &tailcfg.DNSConfig{
-		Domains: []string{s.cfg.BaseDomain},
-		Proxied: true, // MagicDNS through 100.100.100.100
+// dnsConfig is the tailnet's DNS configuration as clients take it:
+// global nameservers as Resolvers, split DNS as Routes, and the search
+// domains, led by the MagicDNS domain when MagicDNS is on (Proxied).
+func (s *Server) dnsConfig(ctx context.Context, tailnetID string) (*tailcfg.DNSConfig, error) {
+	tn, err := s.cfg.Store.Tailnet(ctx, tailnetID)
+	if err != nil {
+		return nil, fmt.Errorf("loading the DNS configuration: %w", err)
 	}
+	d := tn.DNS
+	out := &tailcfg.DNSConfig{Proxied: d.MagicDNS, Domains: []string{}}
+	if d.MagicDNS {
+		out.Domains = append(out.Domains, s.cfg.BaseDomain)
+	}
+	for _, p := range d.SearchPaths {
+		if !slices.Contains(out.Domains, p) {
+			out.Domains = append(out.Domains, p)
+		}
+	}
+	for _, ns := range d.Nameservers {
+		out.Resolvers = append(out.Resolvers, &dnstype.Resolver{Addr: ns})
+	}
+	for _, dom := range slices.Sorted(maps.Keys(d.SplitDNS)) {
+		if out.Routes == nil {
+			out.Routes = map[string][]*dnstype.Resolver{}
+		}
+		rs := []*dnstype.Resolver{}
+		for _, ns := range d.SplitDNS[dom] {
+			rs = append(rs, &dnstype.Resolver{Addr: ns})
+		}
+		out.Routes[dom] = rs
+	}
+	return out, nil
 }
 
 // deltaMap builds the update for pend. A response carries at most one
@@ -110,7 +142,7 @@ func (s *Server) dnsConfig() *tailcfg.DNSConfig {
 func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *tailcfg.MapResponse, rest delta, err error) {
 	resp = &tailcfg.MapResponse{}
 	var self *postern.Device
-	if pend.self || pend.peers || pend.filter || len(pend.changed) > 0 {
+	if pend.self || pend.peers || pend.filter || pend.dns || len(pend.changed) > 0 {
 		self, err = s.device(ctx, ss.deviceID)
 		if postern.IsNotFound(err) {
 			ss.end()
@@ -122,6 +154,11 @@ func (s *Server) deltaMap(ctx context.Context, ss *session, pend delta) (resp *t
 	}
 	if pend.self {
 		resp.Node = s.tailNode(self, s.liveOf(ss.deviceID))
+	}
+	if pend.dns {
+		if resp.DNSConfig, err = s.dnsConfig(ctx, self.TailnetID); err != nil {
+			return nil, delta{}, err
+		}
 	}
 	if pend.filter {
 		// Skip filters equal to the last one sent: broad changes (a new

@@ -108,9 +108,12 @@ func (e *Engine) apply(ctx context.Context, c tailnet.Change) error {
 		if err := e.recompile(ctx); err != nil {
 			return err
 		}
-		e.send(control.Change{AllFilters: true, AllPeers: true, Added: c.DevicesAdded, Removed: c.DevicesRemoved, Updated: c.DevicesUpdated})
+		e.send(control.Change{AllFilters: true, AllPeers: true, Added: c.DevicesAdded, Removed: c.DevicesRemoved, Updated: c.DevicesUpdated, DNS: c.DNS})
 		e.log.Debug("policy recompiled", "took", time.Since(start))
 		return nil
+	}
+	if c.DNS {
+		e.send(control.Change{DNS: true})
 	}
 	var changed []int64
 	for _, id := range c.AttrsChanged {

@@ -169,3 +169,18 @@ func TestTagsAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestDNSChangeReachesControlWithoutRecompile(t *testing.T) {
+	h := newHarness(t)
+	ac := audit.Context{Origin: audit.OriginAPI, Actor: audit.Service("test")}
+	if _, err := h.svc.UpdateDNS(context.Background(), ac, h.tid, func(d *postern.DNS) error {
+		d.Nameservers = []string{"9.9.9.9"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := h.next(t)
+	if !c.DNS || c.AllFilters || c.AllPeers || len(c.Filters)+len(c.Peers) > 0 {
+		t.Errorf("DNS change: got %+v, want DNS only", c)
+	}
+}

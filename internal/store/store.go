@@ -34,6 +34,7 @@ type Queries interface {
 	DefaultTailnet(ctx context.Context) (postern.Tailnet, error) // the first tailnet created
 	Tailnet(ctx context.Context, id string) (postern.Tailnet, error)
 	UpdateTailnetSettings(ctx context.Context, id string, s postern.TailnetSettings) error
+	UpdateTailnetDNS(ctx context.Context, id string, d postern.DNS) error // replaces the whole DNS configuration
 
 	// Users. LoginName is unique per tailnet, compared case-insensitively.
 	CreateUser(ctx context.Context, u *postern.User) error // assigns ID if empty

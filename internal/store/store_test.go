@@ -62,7 +62,7 @@ func TestTailnet(t *testing.T) {
 		_, err := s.DefaultTailnet(ctx)
 		mustCode(t, err, postern.ENOTFOUND)
 
-		first := postern.Tailnet{Name: "first", Settings: postern.DefaultTailnetSettings(), Created: at(1, 5)}
+		first := postern.Tailnet{Name: "first", Settings: postern.DefaultTailnetSettings(), DNS: postern.DefaultDNS(), Created: at(1, 5)}
 		if err := s.CreateTailnet(ctx, &first); err != nil {
 			t.Fatal(err)
 		}
@@ -101,6 +101,50 @@ func TestTailnet(t *testing.T) {
 		mustCode(t, s.UpdateTailnetSettings(ctx, "Tnope", settings), postern.ENOTFOUND)
 		dup := postern.Tailnet{ID: first.ID, Name: "dup"}
 		mustCode(t, s.CreateTailnet(ctx, &dup), postern.ECONFLICT)
+	})
+}
+
+func TestTailnetDNS(t *testing.T) {
+	forEach(t, func(t *testing.T, s store.Store) {
+		tn := postern.Tailnet{Name: "dns", Created: at(1, 0)}
+		if err := s.CreateTailnet(ctx, &tn); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Tailnet(ctx, tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := postern.DefaultDNS(); !reflect.DeepEqual(got.DNS, want) {
+			t.Errorf("new tailnet: got %+v, want the default %+v", got.DNS, want)
+		}
+		want := postern.DNS{
+			Nameservers: []string{"1.1.1.1", "2606:4700:4700::1111"},
+			SearchPaths: []string{"corp.example.com"},
+			SplitDNS:    map[string][]string{"internal.example.com": {"10.0.0.53"}},
+			MagicDNS:    false,
+		}
+		if err := s.UpdateTailnetDNS(ctx, tn.ID, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Tailnet(ctx, tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.DNS, want) {
+			t.Errorf("after update: got %+v, want %+v", got.DNS, want)
+		}
+		if got.Settings != postern.DefaultTailnetSettings() && got.Settings != (postern.TailnetSettings{}) {
+			t.Errorf("settings changed by a DNS update: %+v", got.Settings)
+		}
+		empty := postern.DNS{}
+		if err := s.UpdateTailnetDNS(ctx, tn.ID, empty); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.Tailnet(ctx, tn.ID)
+		if got.DNS.MagicDNS || len(got.DNS.Nameservers)+len(got.DNS.SearchPaths)+len(got.DNS.SplitDNS) != 0 {
+			t.Errorf("after clearing: got %+v, want everything off", got.DNS)
+		}
+		mustCode(t, s.UpdateTailnetDNS(ctx, "Tnope", want), postern.ENOTFOUND)
 	})
 }
 

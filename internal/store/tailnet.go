@@ -21,8 +21,12 @@ func (q *queries) CreateTailnet(ctx context.Context, t *postern.Tailnet) error {
 	if err != nil {
 		return fmt.Errorf("encode tailnet settings: %w", err)
 	}
-	_, err = q.exec(ctx, `INSERT INTO tailnets (id, name, settings, created) VALUES (?, ?, ?, ?)`,
-		t.ID, t.Name, string(settings), toNanos(t.Created))
+	dns, err := encodeDNS(t.DNS)
+	if err != nil {
+		return err
+	}
+	_, err = q.exec(ctx, `INSERT INTO tailnets (id, name, settings, dns, created) VALUES (?, ?, ?, ?, ?)`,
+		t.ID, t.Name, string(settings), dns, toNanos(t.Created))
 	if q.d.uniqueViolation(err) != "" {
 		return conflict("a tailnet with id %q exists", t.ID)
 	}
@@ -32,15 +36,51 @@ func (q *queries) CreateTailnet(ctx context.Context, t *postern.Tailnet) error {
 	return nil
 }
 
-const tailnetColumns = `id, name, settings, created`
+const tailnetColumns = `id, name, settings, dns, created`
+
+// encodeDNS is the dns column for d: empty for the zero DNS (a tailnet
+// created without one reads back the default), JSON otherwise.
+func encodeDNS(d postern.DNS) (string, error) {
+	if d.Nameservers == nil && d.SearchPaths == nil && d.SplitDNS == nil && !d.MagicDNS {
+		return "", nil
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return "", fmt.Errorf("encode tailnet dns: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeDNS reads the dns column: the default when never set, and empty
+// lists rather than nil ones.
+func decodeDNS(s string) (postern.DNS, error) {
+	if s == "" {
+		return postern.DefaultDNS(), nil
+	}
+	var d postern.DNS
+	if err := json.Unmarshal([]byte(s), &d); err != nil {
+		return d, err
+	}
+	if d.Nameservers == nil {
+		d.Nameservers = []string{}
+	}
+	if d.SearchPaths == nil {
+		d.SearchPaths = []string{}
+	}
+	if d.SplitDNS == nil {
+		d.SplitDNS = map[string][]string{}
+	}
+	return d, nil
+}
 
 func scanTailnet(row interface{ Scan(...any) error }) (postern.Tailnet, error) {
 	var (
 		t        postern.Tailnet
 		settings string
+		dns      string
 		created  int64
 	)
-	if err := row.Scan(&t.ID, &t.Name, &settings, &created); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &settings, &dns, &created); err != nil {
 		return t, err
 	}
 	// Decode over the defaults, so settings added later read back with
@@ -49,6 +89,11 @@ func scanTailnet(row interface{ Scan(...any) error }) (postern.Tailnet, error) {
 	if err := json.Unmarshal([]byte(settings), &t.Settings); err != nil {
 		return t, fmt.Errorf("decode settings of tailnet %s: %w", t.ID, err)
 	}
+	d, err := decodeDNS(dns)
+	if err != nil {
+		return t, fmt.Errorf("decode dns of tailnet %s: %w", t.ID, err)
+	}
+	t.DNS = d
 	t.Created = fromNanos(created)
 	return t, nil
 }
@@ -83,6 +128,18 @@ func (q *queries) UpdateTailnetSettings(ctx context.Context, id string, s poster
 	err = q.execOneFast(ctx, notFound("tailnet %q not found", id), `UPDATE tailnets SET settings = ? WHERE id = ?`, string(settings), id)
 	if err != nil && !postern.IsNotFound(err) {
 		return fmt.Errorf("update settings of tailnet %s: %w", id, err)
+	}
+	return err
+}
+
+func (q *queries) UpdateTailnetDNS(ctx context.Context, id string, d postern.DNS) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode tailnet dns: %w", err)
+	}
+	err = q.execOneFast(ctx, notFound("tailnet %q not found", id), `UPDATE tailnets SET dns = ? WHERE id = ?`, string(b), id)
+	if err != nil && !postern.IsNotFound(err) {
+		return fmt.Errorf("update dns of tailnet %s: %w", id, err)
 	}
 	return err
 }

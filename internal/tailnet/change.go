@@ -15,11 +15,12 @@ type Change struct {
 	AttrsChanged   []int64 // posture attributes of these devices changed
 	Policy         bool    // the policy file changed
 	Settings       bool    // tailnet settings changed
+	DNS            bool    // the tailnet's DNS configuration changed
 }
 
 // Empty reports whether c says nothing changed.
 func (c Change) Empty() bool {
-	return len(c.DevicesAdded)+len(c.DevicesRemoved)+len(c.DevicesUpdated)+len(c.AttrsChanged) == 0 && !c.Policy && !c.Settings
+	return len(c.DevicesAdded)+len(c.DevicesRemoved)+len(c.DevicesUpdated)+len(c.AttrsChanged) == 0 && !c.Policy && !c.Settings && !c.DNS
 }
 
 // Merge folds o into c.
@@ -33,6 +34,7 @@ func (c *Change) Merge(o Change) {
 	c.AttrsChanged = union(c.AttrsChanged, o.AttrsChanged)
 	c.Policy = c.Policy || o.Policy
 	c.Settings = c.Settings || o.Settings
+	c.DNS = c.DNS || o.DNS
 }
 
 func union(a, b []int64) []int64 {

@@ -55,7 +55,7 @@ func (s *Service) EnsureDefault(ctx context.Context) (t postern.Tailnet, created
 	if !postern.IsNotFound(err) {
 		return t, false, fmt.Errorf("reading default tailnet: %w", err)
 	}
-	t = postern.Tailnet{Name: DefaultName, Settings: postern.DefaultTailnetSettings(), Created: s.now().UTC()}
+	t = postern.Tailnet{Name: DefaultName, Settings: postern.DefaultTailnetSettings(), DNS: postern.DefaultDNS(), Created: s.now().UTC()}
 	if err := s.store.CreateTailnet(ctx, &t); err != nil {
 		// Another process (a CLI command, a second replica) may have won.
 		if t2, err2 := s.store.DefaultTailnet(ctx); err2 == nil {

@@ -86,7 +86,7 @@ func newEnv(t *testing.T, settings postern.TailnetSettings, tune ...func(*contro
 	// would send them: every client recomputes.
 	w := tailnet.New(e.st, cfg.Logger, cfg.Now)
 	w.Subscribe(func(c tailnet.Change) {
-		e.srv.Notify(control.Change{AllFilters: true, AllPeers: true, Added: c.DevicesAdded, Removed: c.DevicesRemoved, Updated: c.DevicesUpdated})
+		e.srv.Notify(control.Change{AllFilters: true, AllPeers: true, Added: c.DevicesAdded, Removed: c.DevicesRemoved, Updated: c.DevicesUpdated, DNS: c.DNS})
 	})
 	cfg.Writer, e.w = w, w
 	e.srv, err = control.New(cfg)
