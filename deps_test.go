@@ -20,15 +20,15 @@ var depRules = []struct {
 	forbid   []string
 }{
 	{"internal/store", "storage never imports policy or anything above it",
-		[]string{"internal/policy", "internal/posture", "internal/tailnet", "internal/netmap", "internal/control", "internal/api", "internal/web", "internal/sync", "internal/integrations"}},
+		[]string{"internal/policy", "internal/posture", "internal/tailnet", "internal/netmap", "internal/control", "internal/api", "internal/web", "internal/posturesync", "internal/integrations"}},
 	{"internal/policy", "the policy engine is pure: no I/O, no storage",
 		[]string{"internal/store", "internal/tailnet", "internal/integrations", "internal/providers", "os", "net", "net/http", "database/sql", "log/slog"}},
 	{"internal/posture", "the posture language is pure; the attribute catalogue is handed to it",
 		[]string{"internal/store", "internal/policy", "internal/integrations", "internal/providers", "os", "net", "net/http", "database/sql", "log/slog"}},
 	{"internal/integrations", "a vendor reports facts; it does not store them",
-		[]string{"internal/store", "internal/tailnet", "internal/policy", "internal/control", "internal/sync"}},
+		[]string{"internal/store", "internal/tailnet", "internal/policy", "internal/control", "internal/posturesync"}},
 	{"internal/tailnet", "the single writer sits below the planes that read it",
-		[]string{"internal/netmap", "internal/control", "internal/api", "internal/web", "internal/sync", "internal/server"}},
+		[]string{"internal/netmap", "internal/control", "internal/api", "internal/web", "internal/posturesync", "internal/server"}},
 	{"internal/", "nothing under internal reaches up to the command or the test-only packages",
 		[]string{"cmd/postern", "internal/e2e", "internal/tsclient", "internal/browsertest"}},
 }

@@ -11,7 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,7 +64,7 @@ type Browser struct {
 	base string
 	dir  string
 
-	mu     gosync.Mutex
+	mu     sync.Mutex
 	errors []string // console errors and uncaught exceptions since the last check
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/postern/postern/internal/audit"
 	"github.com/postern/postern/internal/control"
 	"github.com/postern/postern/internal/netmap"
-	postsync "github.com/postern/postern/internal/sync"
+	"github.com/postern/postern/internal/posturesync"
 	"github.com/postern/postern/internal/tailnet"
 	"github.com/postern/postern/internal/web"
 )
@@ -52,7 +52,7 @@ func (s *Server) startPlanes(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("starting the control server: %w", err)
 	}
-	syncer, err := postsync.New(postsync.Config{Tailnet: s.svc, TailnetID: tid, Interval: s.cfg.SyncInterval, Logger: s.log, Now: s.cfg.Now})
+	syncer, err := posturesync.New(posturesync.Config{Tailnet: s.svc, TailnetID: tid, Interval: s.cfg.SyncInterval, Logger: s.log, Now: s.cfg.Now})
 	if err != nil {
 		ctl.Close()
 		return fmt.Errorf("starting posture sync: %w", err)

@@ -25,10 +25,10 @@ import (
 	"github.com/postern/postern/internal/api"
 	"github.com/postern/postern/internal/control"
 	"github.com/postern/postern/internal/netmap"
+	"github.com/postern/postern/internal/posturesync"
 	"github.com/postern/postern/internal/realip"
 	"github.com/postern/postern/internal/secret"
 	"github.com/postern/postern/internal/store"
-	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 	"github.com/postern/postern/internal/web"
 )
@@ -83,7 +83,7 @@ type Server struct {
 	api     *api.API
 	engine  *netmap.Engine
 	control *control.Server
-	syncer  *postsync.Engine
+	syncer  *posturesync.Engine
 	console *web.Console
 	proxies *realip.Resolver   // from cfg.TrustedProxies
 	cancel  context.CancelFunc // stops background loops

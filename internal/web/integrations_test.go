@@ -12,7 +12,7 @@ import (
 
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/integrations"
-	postsync "github.com/postern/postern/internal/sync"
+	"github.com/postern/postern/internal/posturesync"
 )
 
 // Moving an integration to another host (here another Falcon region)
@@ -66,7 +66,7 @@ func TestIntegrationStatusForAuditor(t *testing.T) {
 	if len(ins) != 1 {
 		t.Fatalf("got %d integrations, want 1", len(ins))
 	}
-	eng, err := postsync.New(postsync.Config{Tailnet: s.svc, TailnetID: s.tn.ID, Retry: integrations.RetryPolicy{Attempts: 1}})
+	eng, err := posturesync.New(posturesync.Config{Tailnet: s.svc, TailnetID: s.tn.ID, Retry: integrations.RetryPolicy{Attempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sync_test
+package posturesync_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/postern/postern"
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
+	"github.com/postern/postern/internal/posturesync"
 	"github.com/postern/postern/internal/store"
-	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 )
 
@@ -52,7 +52,7 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 }
 
 func TestRunSyncsAtOnceThenEveryInterval(t *testing.T) {
-	e := newEnv(t, postsync.Config{Interval: 200 * time.Millisecond})
+	e := newEnv(t, posturesync.Config{Interval: 200 * time.Millisecond})
 	start := time.Now()
 	e.run()
 	waitFor(t, "the first sync", 5*time.Second, func() bool { return !e.status().LastSync.IsZero() })
@@ -66,7 +66,7 @@ func TestRunSyncsAtOnceThenEveryInterval(t *testing.T) {
 }
 
 func TestSyncNowRunsOutOfSchedule(t *testing.T) {
-	e := newEnv(t, postsync.Config{Interval: time.Hour})
+	e := newEnv(t, posturesync.Config{Interval: time.Hour})
 	e.run()
 	waitFor(t, "the first sync", 5*time.Second, func() bool { return !e.status().LastSync.IsZero() })
 	time.Sleep(100 * time.Millisecond)
@@ -82,7 +82,7 @@ func TestSyncNowRunsOutOfSchedule(t *testing.T) {
 }
 
 func TestAuthFailurePausesUntilConfigChanges(t *testing.T) {
-	e := newEnv(t, postsync.Config{Interval: 50 * time.Millisecond, Poll: 50 * time.Millisecond})
+	e := newEnv(t, posturesync.Config{Interval: 50 * time.Millisecond, Poll: 50 * time.Millisecond})
 	e.fake.SetToken("rotated")
 	e.run()
 	waitFor(t, "the pause", 5*time.Second, func() bool { return !e.status().PausedUntil.IsZero() })
@@ -122,7 +122,7 @@ func TestAuthFailurePausesUntilConfigChanges(t *testing.T) {
 }
 
 func TestRunWaitsForSyncInFlight(t *testing.T) {
-	e := newEnv(t, postsync.Config{Interval: time.Hour})
+	e := newEnv(t, posturesync.Config{Interval: time.Hour})
 	e.fake.Inject(fakefleet.Fault{Page: 2, Delay: 300 * time.Millisecond, Times: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -144,7 +144,7 @@ func TestRunWaitsForSyncInFlight(t *testing.T) {
 }
 
 func TestRunRetriesFailedSyncNextInterval(t *testing.T) {
-	e := newEnv(t, postsync.Config{Interval: 100 * time.Millisecond})
+	e := newEnv(t, posturesync.Config{Interval: 100 * time.Millisecond})
 	e.fake.Inject(fakefleet.Fault{Page: 3, Status: http.StatusInternalServerError, Times: 2}) // both attempts of the first sync
 	e.run()
 	waitFor(t, "a successful sync after the failed one", 10*time.Second, func() bool { return !e.status().LastSync.IsZero() })
@@ -162,9 +162,9 @@ func (statusRefusingStore) UpdateIntegrationStatus(context.Context, string, post
 }
 
 func TestRunDoesNotSpinWhenStatusCannotBeSaved(t *testing.T) {
-	e := newEnv(t, postsync.Config{})
+	e := newEnv(t, posturesync.Config{})
 	svc := tailnet.New(statusRefusingStore{e.st}, slog.New(slog.DiscardHandler), nil)
-	eng, err := postsync.New(postsync.Config{Tailnet: svc, TailnetID: e.tn.ID, Interval: 200 * time.Millisecond, Retry: fastRetry})
+	eng, err := posturesync.New(posturesync.Config{Tailnet: svc, TailnetID: e.tn.ID, Interval: 200 * time.Millisecond, Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sync
+package posturesync
 
 import (
 	"github.com/postern/postern"

@@ -1,4 +1,4 @@
-package sync_test
+package posturesync_test
 
 import (
 	"bytes"
@@ -7,17 +7,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 
 	"github.com/postern/postern/internal/integrations"
-	postsync "github.com/postern/postern/internal/sync"
+	"github.com/postern/postern/internal/posturesync"
 	"github.com/postern/postern/internal/tailnet"
 )
 
 // syncLog is a concurrency-safe buffer for the engine's log.
 type syncLog struct {
-	mu  gosync.Mutex
+	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
@@ -38,7 +38,7 @@ func (l *syncLog) String() string {
 // plain status, changes no attribute, and the detail goes to the log.
 func TestSyncRefusesRedirectToAnotherOrigin(t *testing.T) {
 	log := &syncLog{}
-	e := newEnv(t, postsync.Config{Logger: slog.New(slog.NewTextHandler(log, nil))})
+	e := newEnv(t, posturesync.Config{Logger: slog.New(slog.NewTextHandler(log, nil))})
 	e.mustSync()
 	before, beforeStatus := e.attrs(), e.status()
 

@@ -1,4 +1,4 @@
-package sync_test
+package posturesync_test
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/postern/postern"
 	fakefeed "github.com/postern/postern/internal/fakes/feed"
 	"github.com/postern/postern/internal/policy"
+	"github.com/postern/postern/internal/posturesync"
 	"github.com/postern/postern/internal/providers"
 	"github.com/postern/postern/internal/store/storetest"
-	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 )
 
@@ -49,7 +49,7 @@ func TestDefaultSourceFeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := postsync.New(postsync.Config{Tailnet: svc, TailnetID: tn.ID, Retry: fastRetry})
+	eng, err := posturesync.New(posturesync.Config{Tailnet: svc, TailnetID: tn.ID, Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sync_test
+package posturesync_test
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 
 	"github.com/postern/postern"
 	fakekandji "github.com/postern/postern/internal/fakes/kandji"
+	"github.com/postern/postern/internal/posturesync"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/storetest"
-	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 )
 
@@ -24,7 +24,7 @@ type kandjiEnv struct {
 	fake *fakekandji.Server
 	devs []postern.Device
 	in   postern.Integration
-	eng  *postsync.Engine
+	eng  *posturesync.Engine
 }
 
 func newKandjiEnv(t *testing.T, now func() time.Time) *kandjiEnv {
@@ -52,7 +52,7 @@ func newKandjiEnv(t *testing.T, now func() time.Time) *kandjiEnv {
 		t.Fatal(err)
 	}
 	e.in = in
-	e.eng, err = postsync.New(postsync.Config{Tailnet: svc, TailnetID: tn.ID, Retry: fastRetry, Now: now})
+	e.eng, err = posturesync.New(posturesync.Config{Tailnet: svc, TailnetID: tn.ID, Retry: fastRetry, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

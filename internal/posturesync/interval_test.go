@@ -1,22 +1,22 @@
-package sync_test
+package posturesync_test
 
 import (
 	"fmt"
 	"log/slog"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/postern/postern"
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
-	postsync "github.com/postern/postern/internal/sync"
+	"github.com/postern/postern/internal/posturesync"
 	"github.com/postern/postern/internal/tailnet"
 )
 
 // fakeClock is a clock the test moves by hand.
 type fakeClock struct {
-	mu  gosync.Mutex
+	mu  sync.Mutex
 	now time.Time
 }
 
@@ -38,10 +38,10 @@ func (c *fakeClock) advance(d time.Duration) {
 // before.
 func TestRunHonoursIntegrationInterval(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
-	e := newEnv(t, postsync.Config{})
+	e := newEnv(t, posturesync.Config{})
 	// The writer stamps configuration changes by the same clock.
 	e.svc = tailnet.New(e.st, slog.New(slog.DiscardHandler), clock.Now)
-	eng, err := postsync.New(postsync.Config{Tailnet: e.svc, TailnetID: e.tn.ID, Interval: time.Hour,
+	eng, err := posturesync.New(posturesync.Config{Tailnet: e.svc, TailnetID: e.tn.ID, Interval: time.Hour,
 		Poll: 20 * time.Millisecond, Now: clock.Now, Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestRunHonoursIntegrationInterval(t *testing.T) {
 // SyncNowDone's channel closes once the sync it asked for has recorded
 // its status.
 func TestSyncNowDone(t *testing.T) {
-	e := newEnv(t, postsync.Config{Interval: time.Hour})
+	e := newEnv(t, posturesync.Config{Interval: time.Hour})
 	e.run()
 	select {
 	case <-e.eng.SyncNowDone(e.in.ID):
@@ -96,7 +96,7 @@ func TestSyncNowDone(t *testing.T) {
 // A successful sync records which vendor records matched no device and
 // which devices no record matched; a failed one keeps that report.
 func TestSyncRecordsUnmatched(t *testing.T) {
-	e := newEnv(t, postsync.Config{})
+	e := newEnv(t, posturesync.Config{})
 	e.mustSync()
 	got := e.status().Unmatched
 	if got == nil {
@@ -126,7 +126,7 @@ func TestSyncRecordsUnmatched(t *testing.T) {
 
 // The lists are bounded; the counts are not.
 func TestSyncUnmatchedBounded(t *testing.T) {
-	e := newEnv(t, postsync.Config{})
+	e := newEnv(t, posturesync.Config{})
 	var hosts []fakefleet.Host
 	for i := range 150 {
 		hosts = append(hosts, fakefleet.Host{HardwareSerial: fmt.Sprintf("NOPE%03d", i)})

@@ -1,10 +1,10 @@
-// Package sync owns the schedule of posture integration syncs: it runs
+// Package posturesync owns the schedule of posture integration syncs: it runs
 // each integration every interval (with jitter), at once when one is
 // created or changed or when asked, pauses one after an authentication
 // failure, and turns a complete vendor listing into posture attributes
 // through the tailnet's single writer. A failed or partial listing changes
 // no attribute; it only records its error in the integration's status.
-package sync
+package posturesync
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/http"
-	gosync "sync"
+	"sync"
 	"time"
 
 	"github.com/postern/postern"
@@ -72,10 +72,10 @@ type Engine struct {
 	now     func() time.Time
 	trigger chan string   // SyncNow requests
 	wake    chan struct{} // a sync ended: look at the schedule again
-	wg      gosync.WaitGroup
+	wg      sync.WaitGroup
 	ownHTTP bool // cfg.HTTP is the engine's own: Run closes its idle connections
 
-	mu        gosync.Mutex
+	mu        sync.Mutex
 	running   map[string]bool            // integrations with a sync in flight
 	pending   map[string]bool            // integrations to sync again when the current run ends
 	lastStart map[string]time.Time       // when the scheduler last started each, by e.now

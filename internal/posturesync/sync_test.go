@@ -1,4 +1,4 @@
-package sync_test
+package posturesync_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,9 +16,9 @@ import (
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
 	"github.com/postern/postern/internal/integrations"
 	"github.com/postern/postern/internal/integrations/fleet"
+	"github.com/postern/postern/internal/posturesync"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/storetest"
-	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 )
 
@@ -37,12 +37,12 @@ type env struct {
 	hosts   []fakefleet.Host // as stored in the fake
 	devs    []postern.Device // tailnet devices: serial S0, S1, S2, and one without
 	in      postern.Integration
-	eng     *postsync.Engine
+	eng     *posturesync.Engine
 	changes *changeLog
 }
 
 type changeLog struct {
-	mu  gosync.Mutex
+	mu  sync.Mutex
 	got []tailnet.Change
 }
 
@@ -62,7 +62,7 @@ func (c *changeLog) take() []tailnet.Change {
 
 var admin = audit.Context{Origin: audit.OriginAPI, Actor: postern.AuditActor{ID: "u1", Type: audit.ActorUser, LoginName: "admin@example.com"}}
 
-func newEnv(t *testing.T, cfg postsync.Config) *env {
+func newEnv(t *testing.T, cfg posturesync.Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.New(t)
@@ -115,7 +115,7 @@ func newEnv(t *testing.T, cfg postsync.Config) *env {
 			return fc, nil
 		}
 	}
-	e.eng, err = postsync.New(cfg)
+	e.eng, err = posturesync.New(cfg)
 	if err != nil {
 		t.Fatalf("sync.New: %v", err)
 	}
@@ -159,7 +159,7 @@ func (e *env) attributeEvents() []postern.AuditEvent {
 	return evs
 }
 
-func (e *env) mustSync() postsync.Report {
+func (e *env) mustSync() posturesync.Report {
 	e.t.Helper()
 	rep, err := e.eng.Sync(e.ctx, e.in.ID)
 	if err != nil {
@@ -191,7 +191,7 @@ var (
 )
 
 func TestSyncWritesAttributes(t *testing.T) {
-	e := newEnv(t, postsync.Config{})
+	e := newEnv(t, posturesync.Config{})
 	rep := e.mustSync()
 
 	want := map[int]map[string]postern.Value{
@@ -265,7 +265,7 @@ func TestFailedSyncChangesNothing(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		fault      fakefleet.Fault
-		cfg        postsync.Config
+		cfg        posturesync.Config
 		wantErr    string // in the error Sync returns, which goes to the log
 		wantStatus string // the status error every reader sees
 		wantAuth   bool
@@ -276,7 +276,7 @@ func TestFailedSyncChangesNothing(t *testing.T) {
 			wantStatus: "Fleet sent a response Postern could not read."},
 		{name: "429 on page 2", fault: fakefleet.Fault{Page: 2, Status: http.StatusTooManyRequests}, wantErr: "status 429",
 			wantStatus: "Fleet answered 429 Too Many Requests."},
-		{name: "timeout on page 3", fault: fakefleet.Fault{Page: 3, Delay: 10 * time.Second}, cfg: postsync.Config{RunTimeout: 300 * time.Millisecond}, wantErr: "deadline exceeded",
+		{name: "timeout on page 3", fault: fakefleet.Fault{Page: 3, Delay: 10 * time.Second}, cfg: posturesync.Config{RunTimeout: 300 * time.Millisecond}, wantErr: "deadline exceeded",
 			wantStatus: "Fleet did not answer in time."},
 		{name: "401", fault: fakefleet.Fault{Status: http.StatusUnauthorized}, wantErr: "Authentication required", wantAuth: true,
 			wantStatus: "Fleet refused the credentials: it answered 401 Unauthorized."},
@@ -324,7 +324,7 @@ func TestFailedSyncChangesNothing(t *testing.T) {
 			}
 			wantPause := time.Time{}
 			if tc.wantAuth {
-				wantPause = now.Add(postsync.DefaultAuthPause)
+				wantPause = now.Add(posturesync.DefaultAuthPause)
 			}
 			if !st.PausedUntil.Equal(wantPause) {
 				t.Errorf("PausedUntil: got %v, want %v", st.PausedUntil, wantPause)
@@ -334,7 +334,7 @@ func TestFailedSyncChangesNothing(t *testing.T) {
 }
 
 func TestConflictIsReported(t *testing.T) {
-	e := newEnv(t, postsync.Config{})
+	e := newEnv(t, posturesync.Config{})
 	older := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	e.fake.Update(e.hosts[0].ID, func(h *fakefleet.Host) { h.SeenTime = older })
 	dup := e.fake.PutHost(fakefleet.Host{HardwareSerial: "s0", SeenTime: older.Add(time.Hour)}) // seen later, no policies
@@ -353,7 +353,7 @@ func TestConflictIsReported(t *testing.T) {
 }
 
 func TestDeleteIntegrationRemovesAttributes(t *testing.T) {
-	e := newEnv(t, postsync.Config{})
+	e := newEnv(t, posturesync.Config{})
 	e.mustSync()
 	if err := e.svc.DeleteIntegration(e.ctx, admin, e.tn.ID, e.in.ID); err != nil {
 		t.Fatalf("DeleteIntegration: %v", err)

@@ -1,4 +1,4 @@
-package sync_test
+package posturesync_test
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 	"github.com/postern/postern"
 	"github.com/postern/postern/internal/fakes/fakebench"
 	fakefleet "github.com/postern/postern/internal/fakes/fleet"
+	"github.com/postern/postern/internal/posturesync"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/storetest"
-	postsync "github.com/postern/postern/internal/sync"
 	"github.com/postern/postern/internal/tailnet"
 )
 
@@ -88,7 +88,7 @@ func BenchmarkSync100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	eng, err := postsync.New(postsync.Config{Tailnet: svc, TailnetID: tn.ID})
+	eng, err := posturesync.New(posturesync.Config{Tailnet: svc, TailnetID: tn.ID})
 	if err != nil {
 		b.Fatal(err)
 	}
