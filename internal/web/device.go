@@ -43,7 +43,7 @@ func (c *Console) device(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failed(w, r, s, "Loading the device", err)
 		return
 	}
-	labels := map[string]string{postern.SourceNode: "Reported by the client (node)", postern.SourceCustom: "Custom (API)",
+	labels := map[string]string{postern.SourceNode: "Reported by the client (node)", postern.SourceCustom: "Custom (API or console)",
 		postern.SourceIP: "Derived from the address (ip)"}
 	ins, err := c.st.Integrations(ctx, c.tailnetID)
 	if err != nil {
