@@ -84,8 +84,8 @@ func apikeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var cfg server.Config
 	fs := newFlagSet("apikey create", "apikey create [flags]", stderr)
 	storeFlags(fs, &cfg)
-	expiry := 90 * 24 * time.Hour
-	fs.Var(durationFlag{&expiry}, "expiry", "lifetime, e.g. 90d or 12h")
+	expiry := tailnet.DefaultKeyExpiry
+	fs.Var(durationFlag{&expiry}, "expiry", "lifetime, e.g. 90d or 12h (at most 365d)")
 	user := fs.String("user", "", "the user the key acts as (default: the tailnet owner)")
 	desc := fs.String("description", "", "a note to tell keys apart")
 	if _, err := parse(fs, args); err != nil {
@@ -114,8 +114,8 @@ func authkeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	storeFlags(fs, &cfg)
 	var r tailnet.KeyRequest
 	r.Type = postern.KeyTypeAuth
-	r.Expiry = 24 * time.Hour
-	fs.Var(durationFlag{&r.Expiry}, "expiry", "lifetime, e.g. 24h or 7d")
+	r.Expiry = tailnet.DefaultKeyExpiry
+	fs.Var(durationFlag{&r.Expiry}, "expiry", "lifetime, e.g. 24h or 7d (at most 90d)")
 	user := fs.String("user", "", "the user devices joining with the key belong to (default: the tailnet owner)")
 	fs.BoolVar(&r.Reusable, "reusable", false, "allow more than one device to join with the key")
 	fs.BoolVar(&r.Ephemeral, "ephemeral", false, "devices are removed when they log out or stay offline")

@@ -8,6 +8,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/postern/postern/internal/tailnet"
 )
 
 // runCmd runs a command line and returns stdout, stderr and the error.
@@ -182,5 +185,28 @@ func TestPolicyCLIDocExample(t *testing.T) {
 	// ann is an admin and her laptop is managed: db admits the laptop.
 	if !strings.Contains(out, `"db"`) || !strings.Contains(out, "100.64.0.1") {
 		t.Errorf("got %s, want db's filter to admit the laptop (100.64.0.1)", out)
+	}
+}
+
+// TestKeyCreateDefaultExpiry checks that authkey and apikey create give
+// a key the same default lifetime as the console and the API.
+func TestKeyCreateDefaultExpiry(t *testing.T) {
+	dir := t.TempDir()
+	for _, kind := range []string{"authkey", "apikey"} {
+		t.Run(kind, func(t *testing.T) {
+			start := time.Now()
+			_, errOut, err := runCmd(t, kind, "create", "--data-dir", dir)
+			if err != nil {
+				t.Fatalf("%s create: %v", kind, err)
+			}
+			_, at, ok := strings.Cut(strings.TrimSpace(errOut), ", expires ")
+			exp, perr := time.Parse(time.RFC3339, lastLine(at))
+			if !ok || perr != nil {
+				t.Fatalf("%s create said %q, want \", expires <RFC3339>\"", kind, errOut)
+			}
+			if d := exp.Sub(start); d < tailnet.DefaultKeyExpiry-time.Minute || d > tailnet.DefaultKeyExpiry+time.Minute {
+				t.Errorf("%s lifetime: got %s, want %s", kind, d.Round(time.Hour), tailnet.DefaultKeyExpiry)
+			}
+		})
 	}
 }

@@ -372,6 +372,23 @@ func TestBrowserCreateAuthKey(t *testing.T) {
 		t.Fatalf("new key: got %q, want tskey-auth-...", text)
 	}
 	b.Shoot("key-created")
+	up := "tailscale up --login-server=" + e.srv.URL() + " --authkey=" + text + " --advertise-tags=tag:server"
+	if got := strings.TrimSpace(b.Text("#new-key-up")); got != up {
+		t.Errorf("join line: got %q, want %q", got, up)
+	}
+	// Headless Chromium may deny clipboard reads, so the copy handler
+	// records what it copied in data-copied.
+	for _, c := range []struct{ id, want string }{{"new-key-text", text}, {"new-key-up", up}} {
+		btn := `button[data-copy="` + c.id + `"]`
+		b.Do(chromedp.Click(chromedp.CSS(btn)), chromedp.WaitReady(chromedp.CSS(btn+`[data-copied]`)))
+		if got := b.EvalString(`document.querySelector('` + btn + `').dataset.copied`); got != c.want {
+			t.Errorf("Copy for %s copied %q, want %q", c.id, got, c.want)
+		}
+		if got := b.EvalString(`document.querySelector('` + btn + `').textContent`); got != "Copied" {
+			t.Errorf("Copy button for %s says %q after a click, want \"Copied\"", c.id, got)
+		}
+	}
+	b.Shoot("key-copied")
 	ks, err := e.svc.Store().Keys(context.Background(), e.srv.Tailnet().ID)
 	if err != nil || len(ks) != 1 {
 		t.Fatalf("keys: got %d, %v, want 1", len(ks), err)

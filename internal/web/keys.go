@@ -23,6 +23,19 @@ type keyRow struct {
 type newKey struct {
 	Text string
 	K    postern.Key
+	// Up is the command a device joins with, for an auth key.
+	Up string
+}
+
+// upCommand is the tailscale up line that joins a device with the auth
+// key text at server, with the key's tags (which the client must
+// advertise, or it is refused).
+func upCommand(server, text string, tags []string) string {
+	line := "tailscale up --login-server=" + server + " --authkey=" + text
+	if len(tags) > 0 {
+		line += " --advertise-tags=" + strings.Join(tags, ",")
+	}
+	return line
 }
 
 func (c *Console) keys(w http.ResponseWriter, r *http.Request, s *session) {
@@ -45,7 +58,7 @@ func (c *Console) renderKeys(w http.ResponseWriter, r *http.Request, s *session,
 		login[u.ID] = u.LoginName
 	}
 	now := c.svc.Now()
-	var auth, api []keyRow
+	var auth, api, clients []keyRow
 	for _, k := range ks {
 		row := keyRow{K: k, Owner: login[k.UserID], Status: "active"}
 		switch {
@@ -56,11 +69,16 @@ func (c *Console) renderKeys(w http.ResponseWriter, r *http.Request, s *session,
 		case !k.Valid(now):
 			row.Status = "used"
 		}
-		switch k.Type {
-		case postern.KeyTypeAuth:
+		switch {
+		case tailnet.IsAccessToken(k):
+			// Access tokens live an hour and are minted by the token
+			// endpoint; listing them would bury the keys admins made.
+		case k.Type == postern.KeyTypeAuth:
 			auth = append(auth, row)
-		case postern.KeyTypeAPI:
+		case k.Type == postern.KeyTypeAPI:
 			api = append(api, row)
+		case k.Type == postern.KeyTypeClient:
+			clients = append(clients, row)
 		}
 	}
 	newest := func(rs []keyRow) {
@@ -68,10 +86,20 @@ func (c *Console) renderKeys(w http.ResponseWriter, r *http.Request, s *session,
 	}
 	newest(auth)
 	newest(api)
+	newest(clients)
 	c.renderView(w, r, s, "keys", view{Title: "Keys", Error: errMsg, Data: struct {
-		Auth, API []keyRow
-		New       *newKey
-	}{auth, api, created}})
+		Auth, API, Clients []keyRow
+		New                *newKey
+		DefaultDays        int
+		MaxAuthDays        int
+		MaxAPIDays         int
+	}{auth, api, clients, created, days(tailnet.DefaultKeyExpiry),
+		days(tailnet.MaxExpiry(postern.KeyTypeAuth)), days(tailnet.MaxExpiry(postern.KeyTypeAPI))}})
+}
+
+// days is d in whole days.
+func days(d time.Duration) int {
+	return int(d / (24 * time.Hour))
 }
 
 // createKey mints an auth key or API key for the signed-in user and
@@ -83,13 +111,13 @@ func (c *Console) createKey(w http.ResponseWriter, r *http.Request, s *session) 
 		c.renderError(w, r, s, http.StatusBadRequest, "Unknown key type.")
 		return
 	}
-	maxDays := int(tailnet.MaxExpiry(req.Type) / (24 * time.Hour))
-	days, err := strconv.Atoi(strings.TrimSpace(f.Get("expiryDays")))
-	if err != nil || days < 1 || days > maxDays {
+	maxDays := days(tailnet.MaxExpiry(req.Type))
+	n, err := strconv.Atoi(strings.TrimSpace(f.Get("expiryDays")))
+	if err != nil || n < 1 || n > maxDays {
 		c.renderKeys(w, r, s, nil, fmt.Sprintf("Expiry must be a whole number of days from 1 to %d.", maxDays))
 		return
 	}
-	req.Expiry = time.Duration(days) * 24 * time.Hour
+	req.Expiry = time.Duration(n) * 24 * time.Hour
 	if req.Type == postern.KeyTypeAuth {
 		req.Reusable, req.Ephemeral, req.Preauthorized = f.Get("reusable") == "on", f.Get("ephemeral") == "on", f.Get("preauthorized") == "on"
 		for _, t := range strings.FieldsFunc(f.Get("tags"), func(r rune) bool { return r == ',' || r == ' ' }) {
@@ -105,7 +133,11 @@ func (c *Console) createKey(w http.ResponseWriter, r *http.Request, s *session) 
 		c.failed(w, r, s, "Creating the key", err)
 		return
 	}
-	c.renderKeys(w, r, s, &newKey{Text: text, K: k}, "")
+	created := &newKey{Text: text, K: k}
+	if k.Type == postern.KeyTypeAuth {
+		created.Up = upCommand(c.loginServer(r), text, k.Tags)
+	}
+	c.renderKeys(w, r, s, created, "")
 }
 
 func (c *Console) revokeKey(w http.ResponseWriter, r *http.Request, s *session) {
