@@ -309,3 +309,26 @@ func (a *API) setDeviceKey(w http.ResponseWriter, r *http.Request, p *principal)
 	writeJSON(w, http.StatusOK, struct{}{})
 	return nil
 }
+
+// setDeviceName renames a device, as Tailscale's POST /device/{id}/name
+// {"name": "..."} does: one DNS label, unique in the tailnet.
+func (a *API) setDeviceName(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var body struct {
+		Name *string `json:"name"`
+	}
+	d, err := a.deviceOf(r)
+	if err == nil {
+		err = decodeStrict(r, &body)
+	}
+	if err == nil && body.Name == nil {
+		err = badf("missing field \"name\"")
+	}
+	if err == nil {
+		_, err = a.svc.RenameDevice(r.Context(), p.auditContext(), a.tailnetID, d.ID, *body.Name)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
+}

@@ -90,3 +90,46 @@ func TestStrictBodies(t *testing.T) {
 		t.Errorf("a refused body changed state: authorized %v, keys %v", d.Authorized, storedKeys(t, e))
 	}
 }
+
+// TestDeviceRename: the official client's SetName renames a device; a
+// name that is not one DNS label, one another device has, an unknown
+// field or a missing name is 400 or 409 and changes nothing.
+func TestDeviceRename(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	nameOf := func(id int64) string {
+		d, err := e.srv.Service().Store().Device(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Name
+	}
+	if err := e.client.Devices().SetName(ctx, e.devB.NodeID, "Build-Box"); err != nil {
+		t.Fatalf("SetName: %v", err)
+	}
+	if got := nameOf(e.devB.ID); got != "build-box" {
+		t.Errorf("name after SetName: got %q, want build-box", got)
+	}
+	path := "/api/v2/device/" + e.devB.NodeID + "/name"
+	taken := nameOf(e.devA.ID)
+	for _, tc := range []struct {
+		name, body string
+		code       int
+		want       string
+	}{
+		{"not a label", `{"name":"a.b"}`, 400, ""},
+		{"taken", `{"name":"` + taken + `"}`, 409, ""},
+		{"unknown field", `{"nam":"x"}`, 400, `unknown field \"nam\"`},
+		{"missing", `{}`, 400, `missing field \"name\"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := e.raw(t, "POST", path, tc.body)
+			if code != tc.code || !strings.Contains(body, tc.want) {
+				t.Errorf("got %d %s, want %d with %q", code, body, tc.code, tc.want)
+			}
+			if got := nameOf(e.devB.ID); got != "build-box" {
+				t.Errorf("name after the refusal: got %q, want build-box", got)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE "+p+"/device/{id}", a.authed(ScopeDevicesCore, a.deleteDevice))
 	mux.HandleFunc("POST "+p+"/device/{id}/authorized", a.authed(ScopeDevicesCore, a.authorizeDevice))
 	mux.HandleFunc("POST "+p+"/device/{id}/tags", a.authed(ScopeDevicesCore, a.setDeviceTags))
+	mux.HandleFunc("POST "+p+"/device/{id}/name", a.authed(ScopeDevicesCore, a.setDeviceName))
 	mux.HandleFunc("POST "+p+"/device/{id}/expire", a.authed(ScopeDevicesCore, a.expireDevice))
 	mux.HandleFunc("POST "+p+"/device/{id}/key", a.authed(ScopeDevicesCore, a.setDeviceKey))
 
