@@ -290,6 +290,31 @@ func TestPostureEnforcedEndToEnd(t *testing.T) {
 	if _, err := srv.Status(context.Background()); err != nil {
 		t.Errorf("server node status at the end: %v", err)
 	}
+
+	t.Run("rename reaches the peer", func(t *testing.T) {
+		// Access (and so the peer) comes back with custom:jit.
+		s.api("POST", "/device/"+cd.NodeID+"/attributes/custom:jit", `{"value": true}`, nil)
+		waitReach(t, client, target, true, "after custom:jit=true again")
+		s.api("POST", "/device/"+sd.NodeID+"/name", `{"name": "db-renamed"}`, nil)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			st, err := client.Status(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			renamed := false
+			for _, p := range st.Peer {
+				renamed = renamed || strings.HasPrefix(p.DNSName, "db-renamed.")
+			}
+			if renamed {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the client's peer list never showed db-renamed")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
 	srv.Stop()
 	s.device("server", func(d device) bool { return !d.ConnectedToControl })
 }
