@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -63,5 +64,21 @@ func TestDiffTextMiddleTooLarge(t *testing.T) {
 	}
 	if d := diffText(a.String(), b.String()); !d.TooLarge {
 		t.Errorf("5000 x 5000 changed lines: got a diff, want too large")
+	}
+}
+
+// BenchmarkDiffTextLargest diffs two texts whose changed middles fill
+// the LCS table's bound, the most one audit log row can cost.
+func BenchmarkDiffTextLargest(b *testing.B) {
+	var old, new strings.Builder
+	for i := range 2048 {
+		fmt.Fprintf(&old, "line %d\n", i)
+		fmt.Fprintf(&new, "line %d\n", i*3)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := diffText(old.String(), new.String()); d.TooLarge {
+			b.Fatal("too large")
+		}
 	}
 }

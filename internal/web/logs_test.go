@@ -14,7 +14,7 @@ import (
 
 var (
 	olderLink = regexp.MustCompile(`id="logs-older" href="([^"]+)"`)
-	evTarget  = regexp.MustCompile(`<td>(ev-\d+)</td>`)
+	evTarget  = regexp.MustCompile(`<td data-label="Target">(ev-\d+)</td>`)
 )
 
 func TestAuditLogPolicyDiff(t *testing.T) {
