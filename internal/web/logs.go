@@ -50,16 +50,18 @@ func (c *Console) logs(w http.ResponseWriter, r *http.Request, s *session) {
 	if v := p.From; v != "" {
 		t, err := time.Parse("2006-01-02", v)
 		if err != nil {
-			errMsg = "From must be a date like 2026-01-31."
+			errMsg = "From must be a date like 2026-01-31; it was ignored."
+		} else {
+			f.Start = t
 		}
-		f.Start = t
 	}
 	if v := p.To; v != "" {
 		t, err := time.Parse("2006-01-02", v)
 		if err != nil {
-			errMsg = "To must be a date like 2026-01-31."
+			errMsg = "To must be a date like 2026-01-31; it was ignored."
+		} else {
+			f.End = t.AddDate(0, 0, 1)
 		}
-		f.End = t.AddDate(0, 0, 1)
 	}
 	var before postern.AuditCursor
 	if v := q.Get("before"); v != "" {

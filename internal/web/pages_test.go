@@ -259,3 +259,16 @@ func TestKeyFormExpiryBounds(t *testing.T) {
 		t.Errorf("keys after a year-long API key: got %d, want %d", n, before+1)
 	}
 }
+
+// TestAuditLogBadDate: a date filter that does not parse is named and
+// ignored, not applied as the zero date (which hid every event).
+func TestAuditLogBadDate(t *testing.T) {
+	s := newSignedIn(t)
+	s.post("/admin/users", url.Values{"loginName": {"bob@example.com"}, "role": {"member"}})
+	for _, q := range []string{"to=31-01-2026", "from=yesterday"} {
+		got := s.get("/admin/logs?" + q)
+		if !strings.Contains(got, "must be a date like 2026-01-31; it was ignored.") || !strings.Contains(got, "USER.CREATE") {
+			t.Errorf("%s: want the date message and the events still listed", q)
+		}
+	}
+}
