@@ -1,10 +1,8 @@
 package huntress
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"testing"
 	"time"
 
@@ -66,41 +64,5 @@ func BenchmarkSync100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ids := make([]integrations.Identity, devices)
-	for i := range ids {
-		ids[i] = integrations.Identity{DeviceID: int64(i + 1)}
-		if i%5 != 4 { // 80% have a serial Huntress knows
-			ids[i].Serials = []string{benchSerial(i * (agents / devices))}
-		} else {
-			ids[i].Serials = []string{fmt.Sprintf("UNKNOWN%06d", i)}
-		}
-	}
-	ctx := context.Background()
-	// One listing first, so the fake has warmed up.
-	if _, err := c.Fetch(ctx); err != nil {
-		b.Fatal(err)
-	}
-	runtime.GC()
-	peak := fakebench.PeakHeap(b)
-	var fetch, match time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		start := time.Now()
-		recs, err := c.Fetch(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		mid := time.Now()
-		res := integrations.Match(ids, recs, Provider().MatchMAC)
-		fetch, match = fetch+mid.Sub(start), match+time.Since(mid)
-		if len(recs) != agents || res.MatchedCount != devices*8/10 {
-			b.Fatalf("got %d records matching %d devices, want %d matching %d", len(recs), res.MatchedCount, agents, devices*8/10)
-		}
-	}
-	n := float64(b.N)
-	b.ReportMetric(fetch.Seconds()/n, "fetch-s/op")
-	b.ReportMetric(match.Seconds()/n, "match-s/op")
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	fakebench.ReportMaxRSS(b)
+	fakebench.FetchAndMatch(b, c, Provider().MatchMAC, agents, fakebench.Identities(devices, agents, benchSerial))
 }

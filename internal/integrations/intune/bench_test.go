@@ -1,10 +1,8 @@
 package intune
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"testing"
 	"time"
 
@@ -57,39 +55,9 @@ func serveFake(n int) (string, func()) {
 func BenchmarkSync100k(b *testing.B) {
 	const vendor, tailnet = 100_000, 10_000
 	url := fakebench.StartChild(b, serveEnv, vendor)
-	ids := make([]integrations.Identity, tailnet)
-	for i := range ids {
-		ids[i] = integrations.Identity{DeviceID: int64(i + 1)}
-		if i%5 != 4 { // 80% have a serial Intune knows
-			ids[i].Serials = []string{benchSerial(i * (vendor / tailnet))}
-		} else {
-			ids[i].Serials = []string{fmt.Sprintf("UNKNOWN%06d", i)}
-		}
-	}
 	c, err := New(integrations.Config{BaseURL: url, ClientID: clientID, TenantID: tenant, Secret: secret})
 	if err != nil {
 		b.Fatal(err)
 	}
-	runtime.GC()
-	peak := fakebench.PeakHeap(b)
-	var fetch, match time.Duration
-	b.ReportAllocs()
-	for b.Loop() {
-		start := time.Now()
-		recs, err := c.Fetch(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		mid := time.Now()
-		res := integrations.Match(ids, recs, Provider().MatchMAC)
-		fetch, match = fetch+mid.Sub(start), match+time.Since(mid)
-		if len(recs) != vendor || res.MatchedCount != tailnet*8/10 {
-			b.Fatalf("got %d records matching %d devices, want %d matching %d", len(recs), res.MatchedCount, vendor, tailnet*8/10)
-		}
-	}
-	n := float64(b.N)
-	b.ReportMetric(fetch.Seconds()/n, "fetch-s/op")
-	b.ReportMetric(match.Seconds()/n, "match-s/op")
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	fakebench.ReportMaxRSS(b)
+	fakebench.FetchAndMatch(b, c, Provider().MatchMAC, vendor, fakebench.Identities(tailnet, vendor, benchSerial))
 }

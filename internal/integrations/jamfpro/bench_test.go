@@ -1,16 +1,13 @@
 package jamfpro
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/postern/postern/internal/fakes/fakebench"
 	fakejamf "github.com/postern/postern/internal/fakes/jamfpro"
-	"github.com/postern/postern/internal/integrations"
 )
 
 // serveEnv, when set to a computer count, makes the test binary serve a
@@ -61,43 +58,5 @@ func benchSerial(i int) string { return fmt.Sprintf("C02J%08d", i) }
 func BenchmarkSync100k(b *testing.B) {
 	const computers, devices = 100_000, 10_000
 	url := fakebench.StartChild(b, serveEnv, computers)
-	ids := make([]integrations.Identity, devices)
-	for i := range ids {
-		ids[i].DeviceID = int64(i + 1)
-		if i%5 != 4 { // 80% have a serial Jamf knows
-			ids[i].Serials = []string{benchSerial(i * (computers / devices))}
-		} else {
-			ids[i].Serials = []string{fmt.Sprintf("UNKNOWN%06d", i)}
-		}
-	}
-	c := newClient(b, url, 0)
-	p := Provider()
-	// One listing first, so the fake has its computers sorted.
-	if _, err := c.Fetch(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	runtime.GC()
-	peak := fakebench.PeakHeap(b)
-	var fetchTime, matchTime time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		start := time.Now()
-		recs, err := c.Fetch(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		fetched := time.Now()
-		res := integrations.Match(ids, recs, p.MatchMAC)
-		matchTime += time.Since(fetched)
-		fetchTime += fetched.Sub(start)
-		if len(recs) != computers || res.MatchedCount != devices*8/10 {
-			b.Fatalf("got %d records matching %d devices, want %d and %d", len(recs), res.MatchedCount, computers, devices*8/10)
-		}
-	}
-	n := float64(b.N)
-	b.ReportMetric(fetchTime.Seconds()/n, "fetch-s/op")
-	b.ReportMetric(matchTime.Seconds()/n, "match-s/op")
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	fakebench.ReportMaxRSS(b)
+	fakebench.FetchAndMatch(b, newClient(b, url, 0), Provider().MatchMAC, computers, fakebench.Identities(devices, computers, benchSerial))
 }

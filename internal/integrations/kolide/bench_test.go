@@ -1,9 +1,7 @@
 package kolide
 
 import (
-	"context"
 	"os"
-	"runtime"
 	"testing"
 
 	"github.com/postern/postern/internal/fakes/fakebench"
@@ -44,26 +42,5 @@ func BenchmarkSync100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ids := make([]integrations.Identity, identities)
-	for i := range ids {
-		ids[i].DeviceID = int64(i + 1)
-		if i%5 != 4 { // 80% have a serial Kolide knows
-			ids[i].Serials = []string{benchSerial(i * (devices / identities))}
-		}
-	}
-	runtime.GC()
-	peak := fakebench.PeakHeap(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		recs, err := c.Fetch(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		res := integrations.Match(ids, recs, Provider().MatchMAC)
-		if res.ProviderHostCount != devices || res.MatchedCount != identities*8/10 {
-			b.Fatalf("matched %d devices of %d records, want %d of %d", res.MatchedCount, res.ProviderHostCount, identities*8/10, devices)
-		}
-	}
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	fakebench.ReportMaxRSS(b)
+	fakebench.FetchAndMatch(b, c, Provider().MatchMAC, devices, fakebench.Identities(identities, devices, benchSerial))
 }
