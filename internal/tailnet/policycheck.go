@@ -72,21 +72,33 @@ func (s *Service) PolicyCheck(ctx context.Context, userID string, fn func(ctx co
 		s.checks.release(userID)
 		done <- err
 	}()
+	var err error
 	select {
-	case err := <-done:
-		return err
+	case err = <-done:
 	case <-ctx.Done():
+		select {
+		case err = <-done: // finished just as time ran out
+		default:
+			err = ctx.Err()
+		}
 	}
-	select {
-	case err := <-done: // finished just as time ran out
-		return err
-	default:
-	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		s.log.Warn("policy check stopped at its time limit", "user_id", userID, "timeout", timeout)
+	if timedOut(ctx, err) {
+		s.log.Warn("policy check stopped at its time limit", "user_id", userID, "timeout", timeout, "err", err)
 		return postern.Errorf(postern.EUNAVAILABLE, "checking the policy took longer than %s and was stopped; make it smaller or simpler, or try again later", timeout)
 	}
-	return fmt.Errorf("checking the policy: %w", ctx.Err())
+	if err != nil && errors.Is(err, context.Canceled) {
+		return fmt.Errorf("checking the policy: %w", err)
+	}
+	return err
+}
+
+// timedOut reports whether err, what a policy check ended with, is its
+// time limit: the deadline passed and the work failed for any reason but
+// the policy's own (EINVALID). Work cut short by the deadline fails in
+// its own words (the compiler returns the context's error, SQLite says
+// "interrupted"), none of which is an internal error to the caller.
+func timedOut(ctx context.Context, err error) bool {
+	return err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && postern.ErrorCode(err) != postern.EINVALID
 }
 
 // Outcomes of acquire.
