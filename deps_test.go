@@ -30,7 +30,7 @@ var depRules = []struct {
 	{"internal/tailnet", "the single writer sits below the planes that read it",
 		[]string{"internal/netmap", "internal/control", "internal/api", "internal/web", "internal/posturesync", "internal/server"}},
 	{"internal/", "nothing under internal reaches up to the command or the test-only packages",
-		[]string{"cmd/postern", "internal/e2e", "internal/tsclient", "internal/browsertest"}},
+		[]string{"cmd/postern", "internal/e2e", "internal/tsclient", "internal/browsertest", "internal/integrations/integrationstest"}},
 }
 
 // importsOf returns the non-test imports of the package in dir.

@@ -13,6 +13,7 @@ import (
 	"github.com/postern/postern"
 	fakeintune "github.com/postern/postern/internal/fakes/intune"
 	"github.com/postern/postern/internal/integrations"
+	"github.com/postern/postern/internal/integrations/integrationstest"
 )
 
 const needsPermission = "The Microsoft Entra app needs the Microsoft Graph application permission DeviceManagementManagedDevices.Read.All, with admin consent granted."
@@ -42,19 +43,7 @@ func TestFetchNeedsPermission(t *testing.T) {
 			if err == nil || recs != nil {
 				t.Fatalf("Fetch: got %d records, error %v; want an error and no records", len(recs), err)
 			}
-			if err.Error() != needsPermission {
-				t.Errorf("error: got %q, want %q", err, needsPermission)
-			}
-			if errors.Is(err, integrations.ErrAuth) {
-				t.Errorf("errors.Is(%v, ErrAuth): got true, want false (a missing permission must not pause the sync)", err)
-			}
-			var se *integrations.StatusError
-			if errors.As(err, &se) {
-				t.Errorf("error %v carries a *StatusError, which reads as a credential failure", err)
-			}
-			if got := integrations.Summary(ID, err); got != needsPermission {
-				t.Errorf("Summary: got %q, want %q", got, needsPermission)
-			}
+			integrationstest.PlainError(t, ID, err, needsPermission)
 		})
 	}
 }

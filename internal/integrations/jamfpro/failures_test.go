@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postern/postern"
 	fakejamf "github.com/postern/postern/internal/fakes/jamfpro"
 	"github.com/postern/postern/internal/integrations"
+	"github.com/postern/postern/internal/integrations/integrationstest"
 )
 
 // TestFetchForbidden: an API client whose role lacks Read Computers is a
@@ -36,22 +36,7 @@ func TestFetchForbidden(t *testing.T) {
 			if err == nil || recs != nil {
 				t.Fatalf("Fetch: got %d records, error %v; want an error and no records", len(recs), err)
 			}
-			if err.Error() != msgNeedsRead {
-				t.Errorf("error: got %q, want %q", err, msgNeedsRead)
-			}
-			if errors.Is(err, integrations.ErrAuth) {
-				t.Errorf("errors.Is(%v, ErrAuth): got true, want false (a missing privilege must not pause the sync)", err)
-			}
-			var se *integrations.StatusError
-			if errors.As(err, &se) {
-				t.Errorf("error %v carries a *StatusError, which reads as a credential failure; want the sentence alone", err)
-			}
-			if got := postern.ErrorMessage(err); got != msgNeedsRead {
-				t.Errorf("ErrorMessage: got %q, want %q", got, msgNeedsRead)
-			}
-			if got := integrations.Summary(ID, err); got != msgNeedsRead {
-				t.Errorf("Summary: got %q, want %q", got, msgNeedsRead)
-			}
+			integrationstest.PlainError(t, ID, err, msgNeedsRead)
 		})
 	}
 }

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postern/postern"
 	fakekandji "github.com/postern/postern/internal/fakes/kandji"
 	"github.com/postern/postern/internal/integrations"
+	"github.com/postern/postern/internal/integrations/integrationstest"
+	"github.com/postern/postern/internal/integrations/kandji"
 )
 
 const needsPrism = "The Kandji API token needs the Prism > Device information permission."
@@ -36,19 +37,7 @@ func TestFetchForbidden(t *testing.T) {
 			if err == nil || recs != nil {
 				t.Fatalf("Fetch: got %d records, error %v; want an error and no records", len(recs), err)
 			}
-			if err.Error() != needsPrism {
-				t.Errorf("error: got %q, want %q", err, needsPrism)
-			}
-			if errors.Is(err, integrations.ErrAuth) {
-				t.Errorf("errors.Is(%v, ErrAuth): got true, want false (a missing permission must not pause the sync)", err)
-			}
-			var se *integrations.StatusError
-			if errors.As(err, &se) {
-				t.Errorf("error %v carries a *StatusError, which reads as a credential failure; want the sentence alone", err)
-			}
-			if got := postern.ErrorMessage(err); got != needsPrism {
-				t.Errorf("ErrorMessage: got %q, want %q", got, needsPrism)
-			}
+			integrationstest.PlainError(t, kandji.ID, err, needsPrism)
 		})
 	}
 }

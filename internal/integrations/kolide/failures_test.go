@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postern/postern"
 	fake "github.com/postern/postern/internal/fakes/kolide"
 	"github.com/postern/postern/internal/integrations"
+	"github.com/postern/postern/internal/integrations/integrationstest"
 )
 
 // TestFetchFailures: every failure returns an error and no records, so a
@@ -80,19 +80,7 @@ func TestFetchForbiddenIsPlain(t *testing.T) {
 	srv.SetDevices(benchDevices(5))
 	srv.Inject(fake.Fault{Status: http.StatusForbidden})
 	_, err := newClient(t, srv.URL(), 0).Fetch(context.Background())
-	if err == nil || err.Error() != msgForbidden {
-		t.Fatalf("got error %v, want %q", err, msgForbidden)
-	}
-	var se *integrations.StatusError
-	if errors.As(err, &se) {
-		t.Errorf("error %v carries a *StatusError, which reads as a credential failure", err)
-	}
-	if postern.ErrorCode(err) != postern.EINVALID || postern.ErrorMessage(err) != msgForbidden {
-		t.Errorf("got code %q, message %q; want invalid, %q", postern.ErrorCode(err), postern.ErrorMessage(err), msgForbidden)
-	}
-	if got := integrations.Summary(ID, err); got != msgForbidden {
-		t.Errorf("Summary: got %q, want %q", got, msgForbidden)
-	}
+	integrationstest.PlainError(t, ID, err, msgForbidden)
 }
 
 func TestFetchRetriesThenSucceeds(t *testing.T) {
